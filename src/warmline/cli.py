@@ -1,0 +1,48 @@
+"""`warmline demo | hub | console | agents | catalog | eval | simulate`.
+
+Each command lives in its feature folder and is imported only when it runs, so
+`warmline hub` never loads Qt and `warmline --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group
+COMMANDS: dict[str, str] = {
+    "demo": "warmline.demo:demo",
+    "hub": "warmline.hub.commands:hub",
+    "agents": "warmline.hub.commands:agents",
+    "bots": "warmline.hub.commands:bots",
+    "db": "warmline.hub.commands:db",
+    "console": "warmline.console.commands:console",
+    "catalog": "warmline.catalog.commands:catalog",
+    "eval": "warmline.escalation.commands:eval_command",
+    "simulate": "warmline.sim.commands:simulate",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                return None  # that feature is not built yet
+            raise
+        return getattr(module, attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="warmline")
+def main() -> None:
+    """Warmline: the agent-assist console for B2B product specialists."""

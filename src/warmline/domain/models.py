@@ -1,0 +1,235 @@
+"""Conversations, messages, handoffs, agents and events: the hub's wire format.
+
+Pure pydantic, no I/O. The hub serialises these; the console parses them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warmline.domain.packet import HandoffPacket, Priority, ReasonCategory
+
+MAX_MESSAGE_CHARS = 8000
+
+
+class AuthorKind(StrEnum):
+    BUYER = "buyer"
+    AI = "ai"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class HandoffStatus(StrEnum):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
+class PrincipalKind(StrEnum):
+    AGENT = "agent"
+    BOT = "bot"
+    BUYER = "buyer"
+
+
+class AgentRef(BaseModel):
+    id: str
+    name: str
+
+
+class Agent(BaseModel):
+    id: str
+    name: str
+    display_name: str = ""
+    skills: list[str] = Field(default_factory=list)
+    all_skills: bool = False
+    created_at: datetime
+
+    def can_take(self, required: list[str]) -> bool:
+        """True when this agent has every skill the handoff requires."""
+        return self.all_skills or set(required) <= set(self.skills)
+
+
+class Buyer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200)
+    company: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200)
+    tier: str = Field(default="standard", max_length=50)
+    region: str = Field(default="", max_length=100)
+
+
+class Message(BaseModel):
+    id: str
+    conversation_id: str
+    seq: int = Field(description="1-based position in the transcript")
+    author_kind: AuthorKind
+    author_name: str = ""
+    agent_id: str | None = None
+    body: str
+    internal: bool = Field(default=False, description="internal note: never shown to the buyer")
+    created_at: datetime
+
+
+class Conversation(BaseModel):
+    id: str
+    buyer: Buyer
+    subject: str = ""
+    created_at: datetime
+    messages: list[Message] = Field(default_factory=list)
+
+
+class HandoffSummary(BaseModel):
+    """A queue row: everything the queue shows, without the transcript."""
+
+    id: str
+    conversation_id: str
+    status: HandoffStatus
+    priority: Priority
+    reason: ReasonCategory
+    summary: str
+    product_family: str
+    required_skills: list[str]
+    buyer_company: str
+    created_at: datetime
+    claimed_by: AgentRef | None = None
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class Handoff(HandoffSummary):
+    packet: HandoffPacket
+
+
+class HandoffDetail(Handoff):
+    conversation: Conversation
+
+
+# --- requests -----------------------------------------------------------------------
+
+
+class NewMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    author_kind: AuthorKind | None = Field(
+        default=None, description="bots may post as ai or system; agents and buyers are fixed"
+    )
+    author_name: str | None = Field(default=None, max_length=200)
+    internal: bool = False
+
+
+class TranscriptMessage(BaseModel):
+    """A message that already happened, carried in with a new conversation or handoff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    author_kind: AuthorKind
+    author_name: str = Field(default="", max_length=200)
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    created_at: datetime | None = None
+
+
+class NewConversation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: Buyer = Field(default_factory=Buyer)
+    subject: str = Field(default="", max_length=300)
+    messages: list[TranscriptMessage] = Field(default_factory=list, max_length=500)
+
+
+class NewHandoff(BaseModel):
+    """An external bot hands off a conversation: either an existing one or a new transcript."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str | None = None
+    conversation: NewConversation | None = None
+    packet: HandoffPacket
+    required_skills: list[str] | None = Field(
+        default=None, description="inferred from the packet when left out"
+    )
+    priority: Priority | None = Field(default=None, description="inferred from the packet when left out")
+    announce: bool = Field(
+        default=True, description="post a system message telling the buyer a specialist is joining"
+    )
+
+
+class NewAgent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    display_name: str = Field(default="", max_length=200)
+    skills: list[str] = Field(default_factory=list)
+
+
+# --- responses ----------------------------------------------------------------------
+
+
+class HandoffPage(BaseModel):
+    items: list[HandoffSummary]
+    last_event_id: int = Field(description="stream events after this id to stay current")
+
+
+class ConversationCreated(BaseModel):
+    conversation: Conversation
+    buyer_token: str
+
+
+class HandoffCreated(BaseModel):
+    handoff: Handoff
+    buyer_token: str | None = Field(default=None, description="set when the hub created the conversation")
+
+
+class AgentCreated(BaseModel):
+    agent: Agent
+    token: str
+
+
+class Me(BaseModel):
+    kind: PrincipalKind
+    agent: Agent | None = None
+    conversation_id: str | None = None
+    name: str = ""
+
+
+# --- events -------------------------------------------------------------------------
+
+
+class EventType(StrEnum):
+    CONVERSATION_CREATED = "conversation.created"
+    MESSAGE_CREATED = "message.created"
+    HANDOFF_CREATED = "handoff.created"
+    HANDOFF_CLAIMED = "handoff.claimed"
+    HANDOFF_RELEASED = "handoff.released"
+    HANDOFF_RESOLVED = "handoff.resolved"
+    AGENT_CREATED = "agent.created"
+
+
+class Event(BaseModel):
+    """One entry of the hub's append-only event log; ``id`` increases strictly."""
+
+    id: int
+    type: EventType
+    created_at: datetime
+    conversation_id: str | None = None
+    handoff_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def message(self) -> Message:
+        return Message.model_validate(self.data["message"])
+
+    def handoff(self) -> HandoffSummary:
+        return HandoffSummary.model_validate(self.data["handoff"])
+
+
+class ErrorDetail(BaseModel):
+    """The body of 4xx answers other than 422: a code, a sentence, and who holds a claim."""
+
+    code: str
+    message: str
+    owner: AgentRef | None = None
