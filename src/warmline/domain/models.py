@@ -157,6 +157,10 @@ class NewHandoff(BaseModel):
     announce: bool = Field(
         default=True, description="post a system message telling the buyer a specialist is joining"
     )
+    escalated_at: datetime | None = Field(
+        default=None,
+        description="when the bot escalated (queue age counts from it); defaults to now, never in the future",
+    )
 
 
 class NewAgent(BaseModel):
