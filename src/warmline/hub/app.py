@@ -1,0 +1,80 @@
+"""The hub's ASGI app: `create_app(settings)`; routers under /v1, the database in the lifespan."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from warmline.hub.api import agents, conversations, events, handoffs, meta
+from warmline.hub.errors import HubError
+from warmline.hub.middleware import BodySizeLimit
+from warmline.hub.settings import HubSettings
+from warmline.hub.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# Routers other features add; each is included when its module exists.
+OPTIONAL_ROUTERS = ("warmline.hub.api.catalog", "warmline.hub.api.escalation")
+
+
+def optional_routers() -> list[APIRouter]:
+    """The routers of features that are installed (a missing module is simply skipped)."""
+    found = []
+    for module_name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        found.append(module.router)
+    return found
+
+
+def create_app(settings: HubSettings | None = None) -> FastAPI:
+    """Build the hub; the database opens in the lifespan, so the app is cheap to create."""
+    settings = settings or HubSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        await db.start()
+        app.state.db = db
+        try:
+            yield
+        finally:
+            await db.close()
+
+    app = FastAPI(
+        title="Warmline hub",
+        version="1",
+        summary="Conversations, handoffs and the event log behind the Warmline console.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.detail().model_dump(mode="json")}, exc.status, headers=headers)
+
+    v1 = APIRouter(prefix="/v1")
+    for router in (meta.router, agents.router, conversations.router, handoffs.router, events.router):
+        v1.include_router(router)
+    for router in optional_routers():
+        v1.include_router(router)
+    app.include_router(v1)
+    return app
+
+
+def begin_shutdown(app: FastAPI) -> None:
+    """End every open event stream now, so the server's graceful shutdown does not wait on them."""
+    db: Database | None = getattr(app.state, "db", None)
+    if db is not None:
+        db.bus.close()

@@ -1,0 +1,205 @@
+"""`warmline hub`, `warmline agents add|list`, `warmline bots add`, `warmline db upgrade`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from warmline.hub.settings import HubSettings
+
+T = TypeVar("T")
+
+database_option = click.option(
+    "--database-url",
+    envvar="WARMLINE_DATABASE_URL",
+    default=None,
+    help="sqlite:///PATH or postgresql://... (default: SQLite in the user data dir)",
+)
+
+
+def _settings(**overrides: Any) -> HubSettings:
+    return HubSettings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _with_db(database_url: str, fn: Callable[[Any], Awaitable[T]]) -> T:
+    """Migrate, open the database, run ``fn(db)`` and close it again."""
+    from warmline.hub.store.db import Database
+    from warmline.hub.store.migrate import upgrade
+
+    async def main() -> T:
+        await upgrade(database_url)
+        db = Database(database_url)
+        try:
+            return await fn(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+@click.command()
+@click.option("--host", default=None, help="interface to bind (default 127.0.0.1)")
+@click.option("--port", default=None, type=int, help="port (default 8470; 0 = any free port)")
+@database_option
+@click.option("--demo", is_flag=True, help="seed a demo workspace and keep simulated traffic flowing")
+@click.option("--log-level", default="info", show_default=True)
+def hub(host: str | None, port: int | None, database_url: str | None, demo: bool, log_level: str) -> None:
+    """Run the hub (migrates the database first)."""
+    from warmline.hub.app import create_app
+    from warmline.hub.server import HubServer, server_config
+    from warmline.hub.store.migrate import upgrade
+
+    settings = _settings(host=host, port=port, database_url=database_url)
+    demo_fn = _demo_entry() if demo else None
+    asyncio.run(upgrade(settings.database_url))
+    app = create_app(settings)
+    server = HubServer(server_config(app, host=settings.host, port=settings.port, log_level=log_level), app)
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            port_ = server.servers[0].sockets[0].getsockname()[1] if server.servers else settings.port
+            base_url = f"http://{settings.host}:{port_}"
+            click.echo(f"warmline hub on {base_url} (API docs: {base_url}/docs)", err=True)
+            if demo_fn is not None:
+                await _start_demo(demo_fn, base_url=base_url, database_url=settings.database_url)
+        await serving
+
+    asyncio.run(main())
+
+
+def _demo_entry() -> Callable[..., Any]:
+    try:
+        module = importlib.import_module("warmline.demo")
+    except ModuleNotFoundError as exc:
+        if exc.name == "warmline.demo":
+            raise click.ClickException("--demo needs warmline.demo, which is not in this build") from exc
+        raise
+    fn = getattr(module, "start_demo_workspace", None)
+    if fn is None:
+        raise click.ClickException("warmline.demo has no start_demo_workspace(base_url=, database_url=)")
+    return fn
+
+
+async def _start_demo(fn: Callable[..., Any], *, base_url: str, database_url: str) -> None:
+    """Async entry points run on the hub's loop; plain functions in a daemon thread."""
+    if inspect.iscoroutinefunction(fn):
+        task = asyncio.create_task(fn(base_url=base_url, database_url=database_url))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+    else:
+        threading.Thread(
+            target=fn, kwargs={"base_url": base_url, "database_url": database_url}, daemon=True
+        ).start()
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+@click.group()
+def agents() -> None:
+    """Specialists (agents) and their tokens."""
+
+
+@agents.command("add")
+@click.argument("name")
+@click.option("--skills", required=True, help="comma list of skills, or 'all'")
+@click.option("--display-name", default="", help="name shown to buyers")
+@database_option
+def agents_add(name: str, skills: str, display_name: str, database_url: str | None) -> None:
+    """Add a specialist; prints its token (last line of stdout)."""
+    from fastapi.exceptions import RequestValidationError
+
+    from warmline.domain.models import NewAgent
+    from warmline.hub import service
+    from warmline.hub.errors import HubError
+
+    try:
+        NewAgent(name=name, display_name=display_name)
+    except Exception as exc:  # pydantic ValidationError: say which field and why
+        raise click.BadParameter(str(exc).splitlines()[2].strip(), param_hint="NAME") from None
+    skill_list = [s.strip() for s in skills.split(",") if s.strip()]
+    url = _settings(database_url=database_url).database_url
+
+    async def run(db: Any) -> tuple[Any, str]:
+        async with db.write() as tx:
+            return await service.create_agent(tx, name=name, skills=skill_list, display_name=display_name)
+
+    try:
+        agent, token = _with_db(url, run)
+    except HubError as exc:
+        raise click.ClickException(exc.message) from None
+    except RequestValidationError as exc:
+        raise click.BadParameter(exc.errors()[0]["msg"], param_hint="--skills") from None
+    what = "all skills" if agent.all_skills else ", ".join(agent.skills) or "no skills"
+    click.echo(f"added specialist {agent.name} ({what}); token:", err=True)
+    click.echo(token)
+
+
+@agents.command("list")
+@database_option
+def agents_list(database_url: str | None) -> None:
+    """List specialists and their skills."""
+    from warmline.hub import service
+
+    url = _settings(database_url=database_url).database_url
+
+    async def run(db: Any) -> list[Any]:
+        async with db.read() as session:
+            return await service.list_agents(session)
+
+    for agent in _with_db(url, run):
+        skills = "all" if agent.all_skills else ",".join(agent.skills)
+        click.echo(f"{agent.name}\t{agent.display_name}\t{skills}")
+
+
+@click.group()
+def bots() -> None:
+    """Bot tokens (product AI, simulator, integrations)."""
+
+
+@bots.command("add")
+@click.argument("name")
+@database_option
+def bots_add(name: str, database_url: str | None) -> None:
+    """Issue a bot token; prints it (last line of stdout)."""
+    from warmline.hub import service
+
+    url = _settings(database_url=database_url).database_url
+
+    async def run(db: Any) -> str:
+        async with db.write() as tx:
+            return await service.create_bot(tx, name=name)
+
+    token = _with_db(url, run)
+    click.echo(f"added bot {name}; token:", err=True)
+    click.echo(token)
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@database_option
+def db_upgrade(database_url: str | None) -> None:
+    """Migrate the database to the current schema."""
+    from warmline.hub.store.migrate import current_revision, upgrade
+
+    url = _settings(database_url=database_url).database_url
+    asyncio.run(upgrade(url))
+    click.echo(f"database at revision {asyncio.run(current_revision(url))}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(hub())

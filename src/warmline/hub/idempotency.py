@@ -1,0 +1,83 @@
+"""Idempotency-Key handling: a retry returns the first answer and creates nothing new."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from warmline.hub.errors import HubError
+from warmline.hub.principal import Principal
+from warmline.hub.store import repository as repo
+from warmline.hub.store.db import Database, Tx, utcnow
+from warmline.hub.store.tables import IdempotencyRow
+
+MAX_KEY_CHARS = 200
+
+
+def request_hash(method: str, path: str, body: BaseModel) -> str:
+    """What makes two requests 'the same' for a key: route and parsed body."""
+    canonical = json.dumps(
+        [method, path, body.model_dump(mode="json")], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(row: IdempotencyRow, expected_hash: str) -> JSONResponse:
+    if row.request_hash != expected_hash:
+        raise HubError(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+            status=422,
+        )
+    return JSONResponse(row.response_body, status_code=row.response_status or 200)
+
+
+async def run_idempotent(
+    db: Database,
+    *,
+    principal: Principal,
+    key: str | None,
+    fingerprint: str,
+    status_code: int,
+    action: Callable[[Tx], Awaitable[BaseModel]],
+) -> JSONResponse:
+    """Run ``action`` in one transaction, recording its answer under (principal, key)."""
+    if key is None:
+        async with db.write() as tx:
+            result = await action(tx)
+        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+    if not key or len(key) > MAX_KEY_CHARS:
+        raise HubError(
+            "bad_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_CHARS} characters", status=422
+        )
+    async with db.read() as session:
+        existing = await repo.idempotency(session, principal.key, key)
+    if existing is not None and existing.response_status is not None:
+        return _replay(existing, fingerprint)
+    try:
+        async with db.write() as tx:
+            # Claim the key first: a concurrent duplicate blocks here on the unique index
+            # (PostgreSQL) and fails once we commit, instead of doing the work twice.
+            row = IdempotencyRow(
+                principal=principal.key, key=key, request_hash=fingerprint, created_at=utcnow()
+            )
+            tx.session.add(row)
+            await tx.session.flush()
+            result = await action(tx)
+            body: Any = result.model_dump(mode="json")
+            row.response_status = status_code
+            row.response_body = body
+            await tx.session.flush()
+    except IntegrityError:
+        async with db.read() as session:
+            existing = await repo.idempotency(session, principal.key, key)
+        if existing is None or existing.response_status is None:
+            raise
+        return _replay(existing, fingerprint)
+    return JSONResponse(body, status_code=status_code)

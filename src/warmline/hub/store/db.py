@@ -1,0 +1,210 @@
+"""Engine, sessions and the write path: one transaction = rows + their events, then a wake-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from warmline.domain.models import EventType
+from warmline.hub.settings import async_database_url, is_sqlite, plain_postgres_url
+from warmline.hub.store.tables import EventRow
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "warmline_events"
+# Any constant will do; it only has to be the same in every hub process sharing the database.
+EVENT_LOCK_KEY = 0x57A7_11E5
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware (the only clock the hub uses)."""
+    return datetime.now(UTC)
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for a plain URL; SQLite gets WAL, a busy timeout and foreign keys."""
+    url = async_database_url(database_url)
+    if is_sqlite(database_url):
+        engine = create_async_engine(url, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+class EventBus:
+    """Wakes event streams up; carries no data (the event log is the truth)."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.closed = False
+        self._changed = asyncio.Event()
+
+    def notify(self) -> None:
+        """Something was appended to the log: wake every waiting stream."""
+        self.version += 1
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def close(self) -> None:
+        """The hub is stopping: wake every stream so it can end."""
+        self.closed = True
+        self.notify()
+
+    async def wait(self, seen_version: int, timeout: float) -> None:
+        """Return when the log changed after ``seen_version``, on close, or after ``timeout``."""
+        if self.version != seen_version or self.closed:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+
+@dataclass
+class PendingEvent:
+    type: EventType
+    conversation_id: str | None
+    handoff_id: str | None
+    data: dict[str, Any]
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class Tx:
+    """An open write transaction: the session, plus events to append just before commit."""
+
+    session: AsyncSession
+    events: list[PendingEvent] = field(default_factory=list)
+
+    def emit(
+        self,
+        type: EventType,
+        data: dict[str, Any],
+        *,
+        conversation_id: str | None = None,
+        handoff_id: str | None = None,
+    ) -> None:
+        """Queue an event; it is written in this transaction or not at all."""
+        self.events.append(PendingEvent(type, conversation_id, handoff_id, data))
+
+
+class Database:
+    """The hub's database: engine, session factory, the writer discipline and the wake-up bus."""
+
+    def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
+        self.url = database_url
+        self.sqlite = is_sqlite(database_url)
+        self.engine = create_engine(database_url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.bus = EventBus()
+        # SQLite has one writer; serialising here avoids "database is locked" and makes
+        # event ids commit in id order. PostgreSQL uses an advisory lock for the latter.
+        self._writer = asyncio.Lock() if self.sqlite else None
+        self._listener: Any = None
+        self._listener_task: asyncio.Task[None] | None = None
+
+    async def start(self, *, listen: bool = True) -> None:
+        """Open what the process needs: on PostgreSQL, LISTEN for other hubs' events."""
+        if not self.sqlite and listen:
+            self._listener_task = asyncio.create_task(self._listen_forever(), name="warmline-pg-listen")
+
+    async def close(self) -> None:
+        """Stop listening, wake streams so they end, and dispose of the pool."""
+        self.bus.close()
+        if self._listener_task is not None:
+            self._listener_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener_task
+        await self.engine.dispose()
+
+    async def _listen_forever(self) -> None:
+        """Keep one LISTEN connection; reconnect with backoff (polling covers the gaps)."""
+        import asyncpg
+
+        delay = 0.5
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=10)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_a: self.bus.notify())
+                delay = 0.5
+                self.bus.notify()  # we may have missed something while disconnected
+                await lost.wait()
+            except asyncio.CancelledError:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+                raise
+            except Exception as exc:
+                log.warning("event listener lost (%s); retrying in %.1fs", exc, delay)
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing written through it is kept."""
+        async with self.sessions() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        """One write transaction; its queued events are appended at the end, then committed."""
+        lock = self._writer if self._writer is not None else contextlib.nullcontext()
+        async with lock, self.sessions() as session, session.begin():
+            tx = Tx(session)
+            yield tx
+            if tx.events:
+                await self._append_events(tx)
+        if tx.events:
+            self.bus.notify()
+
+    async def _append_events(self, tx: Tx) -> None:
+        session = tx.session
+        if not self.sqlite:
+            # Held to commit: the next writer's event ids come after ours AND become
+            # visible after ours, so a reader that has seen id N has seen all below N.
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+        rows = [
+            EventRow(
+                type=str(ev.type),
+                created_at=ev.created_at,
+                conversation_id=ev.conversation_id,
+                handoff_id=ev.handoff_id,
+                data=ev.data,
+            )
+            for ev in tx.events
+        ]
+        session.add_all(rows)
+        await session.flush()
+        if not self.sqlite:
+            await session.execute(
+                text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(rows[-1].id)}
+            )
+
+    async def last_event_id(self) -> int:
+        """The id of the newest event (0 when the log is empty)."""
+        async with self.read() as session:
+            return int((await session.scalar(select(func.coalesce(func.max(EventRow.id), 0)))) or 0)

@@ -1,0 +1,132 @@
+"""Queries over the hub's tables. No rules here: the services decide, these fetch and write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from warmline.hub.store.tables import (
+    OPEN_STATUSES,
+    AgentRow,
+    ConversationRow,
+    EventRow,
+    HandoffRow,
+    IdempotencyRow,
+    MessageRow,
+    TokenRow,
+)
+
+
+async def token_by_hash(session: AsyncSession, token_hash: str) -> TokenRow | None:
+    return await session.scalar(select(TokenRow).where(TokenRow.token_hash == token_hash))
+
+
+async def agent(session: AsyncSession, agent_id: str) -> AgentRow | None:
+    return await session.get(AgentRow, agent_id)
+
+
+async def agent_by_name(session: AsyncSession, name: str) -> AgentRow | None:
+    return await session.scalar(select(AgentRow).where(AgentRow.name == name))
+
+
+async def agents(session: AsyncSession) -> Sequence[AgentRow]:
+    return (await session.scalars(select(AgentRow).order_by(AgentRow.name))).all()
+
+
+async def agents_by_id(session: AsyncSession, ids: set[str]) -> dict[str, AgentRow]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(AgentRow).where(AgentRow.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def conversation(session: AsyncSession, conversation_id: str) -> ConversationRow | None:
+    return await session.get(ConversationRow, conversation_id)
+
+
+async def messages(
+    session: AsyncSession, conversation_id: str, *, include_internal: bool
+) -> Sequence[MessageRow]:
+    stmt = select(MessageRow).where(MessageRow.conversation_id == conversation_id)
+    if not include_internal:
+        stmt = stmt.where(MessageRow.internal.is_(False))
+    return (await session.scalars(stmt.order_by(MessageRow.seq))).all()
+
+
+async def take_seq(session: AsyncSession, conversation_id: str, count: int = 1) -> int | None:
+    """Reserve ``count`` message positions; returns the first (row-locks the conversation)."""
+    last = await session.scalar(
+        update(ConversationRow)
+        .where(ConversationRow.id == conversation_id)
+        .values(last_seq=ConversationRow.last_seq + count)
+        .returning(ConversationRow.last_seq)
+    )
+    return None if last is None else int(last) - count + 1
+
+
+async def handoff(session: AsyncSession, handoff_id: str) -> HandoffRow | None:
+    return await session.get(HandoffRow, handoff_id, populate_existing=True)
+
+
+async def open_handoff(session: AsyncSession, conversation_id: str) -> HandoffRow | None:
+    return await session.scalar(
+        select(HandoffRow).where(
+            HandoffRow.conversation_id == conversation_id, HandoffRow.status.in_(OPEN_STATUSES)
+        )
+    )
+
+
+async def handoffs(
+    session: AsyncSession, *, statuses: Sequence[str], terms: Sequence[str]
+) -> Sequence[HandoffRow]:
+    """Handoffs in these statuses whose search text holds every term, queue order."""
+    stmt = select(HandoffRow).where(HandoffRow.status.in_(statuses))
+    for term in terms:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(HandoffRow.search_text.like(f"%{escaped}%", escape="\\"))
+    stmt = stmt.order_by(HandoffRow.priority_rank, HandoffRow.created_at, HandoffRow.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def set_handoff_status(
+    session: AsyncSession,
+    handoff_id: str,
+    *,
+    where_status: str,
+    where_claimed_by: str | None = None,
+    values: dict[str, object],
+) -> int:
+    """Conditional UPDATE: changes the row only if it is still in the expected state."""
+    cond = [HandoffRow.id == handoff_id, HandoffRow.status == where_status]
+    if where_claimed_by is not None:
+        cond.append(HandoffRow.claimed_by == where_claimed_by)
+    result = await session.execute(
+        update(HandoffRow).where(and_(*cond)).values(**values).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def events_after(
+    session: AsyncSession, after: int, *, limit: int, conversation_id: str | None = None
+) -> Sequence[EventRow]:
+    stmt = select(EventRow).where(EventRow.id > after)
+    if conversation_id is not None:
+        stmt = stmt.where(EventRow.conversation_id == conversation_id)
+    return (await session.scalars(stmt.order_by(EventRow.id).limit(limit))).all()
+
+
+async def last_event_id(session: AsyncSession) -> int:
+    return int((await session.scalar(select(func.coalesce(func.max(EventRow.id), 0)))) or 0)
+
+
+async def idempotency(session: AsyncSession, principal: str, key: str) -> IdempotencyRow | None:
+    return await session.scalar(
+        select(IdempotencyRow).where(IdempotencyRow.principal == principal, IdempotencyRow.key == key)
+    )
+
+
+def search_text(*parts: str | None) -> str:
+    """The lower-cased haystack `q` searches in."""
+    return " ".join(p.lower() for p in parts if p)
