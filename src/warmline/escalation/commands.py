@@ -51,7 +51,7 @@ async def _run(conversations: list, policy: Policy, database_url: str | None):  
     with tempfile.TemporaryDirectory(prefix="warmline-eval-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'catalog.db'}"
         if database_url is None:
-            await asyncio.to_thread(ensure_demo_catalog, url)
+            await ensure_demo_catalog(url)
         db_engine = make_engine(url)
         try:
             engine = EscalationEngine(policy=policy, catalog=CatalogService(db_engine))

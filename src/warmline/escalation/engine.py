@@ -26,7 +26,7 @@ from warmline.escalation.packets import PacketInput, build_packet
 from warmline.escalation.policy import Policy
 from warmline.escalation.routing import route
 from warmline.escalation.taxonomy import FamilyTerms
-from warmline.escalation.text import PhraseSet, tokens
+from warmline.escalation.text import PhraseSet, content_tokens, tokens
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +161,24 @@ _ASKED_ATTRIBUTES = {
     "medium": ["fluid", "medium", "media", "glycol", "oil"],
     "poles": ["pins", "poles", "pin"],
     "length": ["length", "long"],
-    "output": ["output", "signal"],
+    "output": ["output signal", "output type", "signal"],
     "sensing_range": ["sensing range", "range", "distance"],
 }
 _ASKED_SETS = {k: PhraseSet(v, max_gap=0) for k, v in _ASKED_ATTRIBUTES.items()}
-_SEARCH_FILTERS = {"voltage", "torque", "ip", "pressure", "flow", "temperature", "bore", "power", "speed"}
-_OPS = {"≥": ">=", "≤": "<=", ">": ">", "<": "<", "": "="}
+_SEARCH_FILTERS = {
+    "voltage",
+    "torque",
+    "ip",
+    "pressure",
+    "flow",
+    "temperature",
+    "bore",
+    "power",
+    "thread",
+    "poles",
+}
+_INTENT_VALUES = {i.value for i in Intent}
+_OPS = {"≥": ">=", "≤": "<=", ">": ">", "<": "<"}
 
 
 @dataclass
@@ -352,7 +364,7 @@ class EscalationEngine:
         assisted = any(s.name == "assisted_tier" for s in tier_signals)
         intent = self._current_intent(state)
         if enterprise and any(
-            cur.intent.has(Intent(i)) for i in policy.accounts.enterprise_intents if i in Intent
+            cur.intent.has(Intent(i)) for i in policy.accounts.enterprise_intents if i in _INTENT_VALUES
         ):
             proposals.append(
                 Proposal(
@@ -363,8 +375,10 @@ class EscalationEngine:
                 )
             )
 
-        # purchase intent
-        if cur.intent.has(Intent.QUOTE_REQUEST):
+        # purchase intent (asking after an existing quote is live data, not a new quote)
+        live = sig.live_data_needs(text, self._live, seq)
+        quote_status = any(s.value == "quote_status" for s in live)
+        if cur.intent.has(Intent.QUOTE_REQUEST) and not quote_status:
             proposals.append(
                 Proposal(
                     Outcome.ESCALATE,
@@ -399,7 +413,6 @@ class EscalationEngine:
                     break
 
         # live business data
-        live = sig.live_data_needs(text, self._live, seq)
         if cur.intent.has(Intent.ORDER_STATUS_CHANGE):
             live.insert(
                 0,
@@ -522,7 +535,15 @@ class EscalationEngine:
                 break
 
         chosen = self._choose(proposals)
-        all_signals = _dedupe([*observed, *(s for p in proposals for s in p.signals), *base.signals])
+        # the AI path's own notes count only when it decided, or when it was not itself a handoff
+        base_counts = chosen is None or chosen is base or base.outcome is not Outcome.ESCALATE
+        all_signals = _dedupe(
+            [
+                *observed,
+                *(s for p in proposals if p is not base for s in p.signals),
+                *(base.signals if base_counts else []),
+            ]
+        )
         if chosen is None:
             return Decision(
                 outcome=base.outcome,
@@ -903,7 +924,9 @@ class EscalationEngine:
         unique: dict[str, sig.RetrievalHit] = {}
         for h in hits:
             unique.setdefault(h.sku, h)
-        top = list(unique.values())[:3]
+        # a shortlist keeps the clear leaders, not everything that matched a filter
+        best = max(h.score for h in unique.values())
+        top = [h for h in unique.values() if h.score >= 0.85 * best][:3]
         evidence = {h.sku: e for h in top if (e := await grounder.evidence(h.sku))}
         notes = self._evidence_signals(list(evidence.values()), [], seq)
         return Proposal(
@@ -1044,20 +1067,83 @@ def _intent_signal(info: TurnInfo, intent: Intent) -> sig.Signal:
     return sig.Signal(name="intent", value=intent.value, detail=", ".join(cues[:3]), turn=info.turn.seq)
 
 
+_AT_LEAST = {"torque", "flow", "pressure", "power", "ip", "head"}
+_EQUALS = {
+    "voltage": "voltage",
+    "temperature": "temperature",
+    "bore": "bore",
+    "poles": "poles",
+    "thread": "thread",
+    "size": "thread",
+    "length": "length",
+    "washdown": "washdown",
+}
+_FILLER = {
+    "need",
+    "needs",
+    "want",
+    "use",
+    "looking",
+    "look",
+    "find",
+    "get",
+    "something",
+    "one",
+    "ones",
+    "some",
+    "like",
+    "good",
+    "best",
+    "recommend",
+    "suggest",
+    "should",
+    "would",
+    "could",
+    "ok",
+    "okay",
+    "thanks",
+    "hi",
+    "hello",
+    "yes",
+    "also",
+    "which",
+    "what",
+    "please",
+    "mm",
+    "bar",
+    "nm",
+    "v",
+    "kw",
+    "c",
+}
+
+
 def _search_query(text: str, family: str | None, constraints: Sequence[Constraint]) -> str:
-    """Free text plus the catalog's filter syntax for the constraints it can check."""
-    parts = [text]
+    """Content words plus the catalog's filter syntax for the constraints it can check.
+
+    Operating conditions become minimum ratings (a 6 bar line needs a valve rated >= 6 bar);
+    identity attributes (voltage, thread, size) must match.
+    """
+    words = [w for w in content_tokens(text) if w not in _FILLER and not re.search(r"\d", w)]
+    parts = words[:8]
     if family:
         parts.append(f"family:{family}")
     for c in constraints:
-        if c.name not in _SEARCH_FILTERS:
-            continue
-        op, _, value = c.value.partition(" ") if c.value[:1] in "≥≤<>" else ("", "", c.value)
-        unit = c.unit.replace("N·m", "Nm")
+        value = c.value
+        op = ""
+        if value[:1] in "≥≤<>":
+            op, _, value = value.partition(" ")
+        unit = c.unit.replace("N·m", "Nm").replace(" ", "")
+        value = value.replace(" ", "")
         if c.name == "ip":
             parts.append(f"ip>={value.upper().removeprefix('IP')}")
-        else:
-            parts.append(f"{c.name}{_OPS.get(op, '=') if op else ':'}{value}{unit}")
+        elif c.name == "pressure" and family == "pump" and unit == "bar":
+            # pumps are rated in delivery head: 1 bar of water is about 10.2 m
+            parts.append(f"head>={float(value) * 10.2:.0f}m")
+        elif c.name in _AT_LEAST:
+            parts.append(f"{c.name}{_OPS.get(op, '>=') if op else '>='}{value}{unit}")
+        elif c.name in _EQUALS and not op:
+            parts.append(f"{_EQUALS[c.name]}:{value}{unit}")
     return " ".join(parts)
 
 

@@ -138,7 +138,10 @@ class CatalogGrounder:
 
 def evidence_from_sheet(sheet: Any) -> ProductEvidence:
     """Convert a catalog SpecSheet to the plain evidence the signals read."""
-    attributes = {a.name: f"{a.value} {a.unit}".strip() for a in sheet.attributes}
+    attributes = {
+        a.name: a.value if not a.unit or a.value.endswith(a.unit) else f"{a.value} {a.unit}"
+        for a in sheet.attributes
+    }
     documents = tuple(DocumentRef(title=d.title, kind=str(d.kind), ref=d.ref) for d in sheet.documents)
     conflicts = tuple(
         ValueConflict(

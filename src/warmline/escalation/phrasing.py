@@ -219,7 +219,9 @@ def shortlist_reply(
         ev = evidence.get(hit.sku)
         facts = ""
         if ev is not None:
-            shown = [f"{k} {v}" for k, v in ev.attributes.items() if k in _SHOWN][:3]
+            asked = [c.name for c in constraints if c.name in ev.attributes]
+            keys = list(dict.fromkeys([*asked, *(k for k in _SHOWN if k in ev.attributes)]))[:3]
+            shown = [f"{k.replace('_', ' ')} {ev.attributes[k]}" for k in keys]
             facts = f" ({'; '.join(shown)})" if shown else ""
         lines.append(f"{hit.sku} {hit.name}{facts}")
     based = f" for {join([constraint_text(c) for c in constraints[:6]])}" if constraints else ""

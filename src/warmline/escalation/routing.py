@@ -28,12 +28,6 @@ _SOON_WORDS = (
     "end of the week",
     "end of week",
 )
-_STEP_UP = {
-    Priority.LOW: Priority.NORMAL,
-    Priority.NORMAL: Priority.HIGH,
-    Priority.HIGH: Priority.URGENT,
-    Priority.URGENT: Priority.URGENT,
-}
 
 
 def route(
@@ -56,27 +50,19 @@ def route(
 
 
 def priority_for(packet: HandoffPacket, intent: str | None, policy: Policy) -> Priority:
-    """Urgent for outages; high for buying moments and near deadlines; one step up for key tiers."""
+    """Urgent for outages; high for buying moments and near deadlines; key accounts one step up."""
     urgency = packet.urgency.lower()
     if intent == "urgent_support" or any(w in urgency for w in _OUTAGE_WORDS):
-        priority = Priority.URGENT
-    elif (
+        return Priority.URGENT
+    high = (
         packet.reason is ReasonCategory.PURCHASE_INTENT
         or packet.sub_reason in {"quantity_threshold", "quote_status"}
         or any(w in urgency for w in _SOON_WORDS)
-    ):
-        priority = Priority.HIGH
-    elif (
-        urgency
-        or packet.quantities
-        or packet.reason in {ReasonCategory.EXPLICIT_REQUEST, ReasonCategory.LIVE_DATA}
-    ) or packet.reason is ReasonCategory.POLICY_RULE:
-        priority = Priority.NORMAL
-    else:
-        priority = Priority.LOW
+    )
+    priority = Priority.HIGH if high else Priority.NORMAL
     tier = packet.account.tier.lower()
     if packet.account.enterprise or tier in {t.lower() for t in policy.accounts.priority_tiers}:
-        priority = _STEP_UP[priority]
+        priority = Priority.HIGH  # a key account moves up one step; only an outage is urgent
     return priority
 
 

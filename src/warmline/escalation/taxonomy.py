@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -9,6 +10,10 @@ from pathlib import Path
 
 from warmline.escalation.text import PhraseSet, tokens
 from warmline.resources import resource_path
+
+
+# family words in different list items or clauses are different products
+_CHUNKS = re.compile(r"[,;:.!?()/]|\b(?:and|or|plus|with|and/or|for)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -23,13 +28,19 @@ class FamilyTerms:
 
     def families_in(self, text: str) -> list[str]:
         """Families named in a text, in the order they appear."""
-        words = tokens(text)
-        found: list[tuple[int, str]] = []
-        for family, phrases in self.terms.items():
-            positions = phrases.positions(words)
-            if positions:
-                found.append((min(p for _, p in positions), family))
-        return [f for _, f in sorted(found)]
+        heads: list[str] = []
+        for chunk in _CHUNKS.split(text):
+            words = tokens(chunk)
+            found: list[tuple[int, int, str]] = []
+            for family, phrases in self.terms.items():
+                for phrase, at in phrases.positions(words):
+                    found.append((at, at + len(tokens(phrase)), family))
+            found.sort()
+            # in "sensor cable" the last noun is the product: drop a family word right before another
+            heads += [
+                f for i, (_, end, f) in enumerate(found) if not any(s == end for s, _, _ in found[i + 1 :])
+            ]
+        return list(dict.fromkeys(heads))
 
 
 @cache

@@ -86,7 +86,7 @@ REAL_WORDS = frozenset(
     agent urgent person prison reason season return retune rerun spec speck specs check cheek
     chuck seal steal steel sell spell shell small smell leak lead load road read real rear
     near wear year hear dear tear gear bear pair fair hair paid pain gain main rain
-    test text next best rest west vest past fast last cast mast case base vase ease""".split()  # noqa: SIM905
+    test text next best rest west vest past fast last cast mast case base vase ease plus""".split()  # noqa: SIM905
 )
 
 
@@ -112,7 +112,9 @@ class Phrase:
 
     @classmethod
     def of(cls, text: str, max_gap: int = 1) -> Phrase:
-        words = tuple(w if w.endswith("*") else t for w in normalize(text).split() for t in (tokens(w) or [w]))
+        words = tuple(
+            w if w.endswith("*") else t for w in normalize(text).split() for t in (tokens(w) or [w])
+        )
         if not words:
             raise ValueError(f"empty cue phrase: {text!r}")
         return cls(text=text, words=words, max_gap=max_gap)
