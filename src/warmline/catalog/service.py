@@ -1,0 +1,1026 @@
+"""Catalog lookups: search, spec sheets, substitutes and accessories, answered from data.
+
+Used in-process by the hub and the assistant, and over HTTP under /v1/catalog. Queries
+go to the database (SQLite FTS5 or PostgreSQL full-text for text, an indexed table of
+normalised attribute values for filters); the rules (which source wins, what a verdict
+is, how substitutes rank) live here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, and_, exists, func, not_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from warmline.catalog import tables as t
+from warmline.catalog.ingest import sku_key
+from warmline.catalog.models import (
+    AccessoryItem,
+    AttributeSource,
+    ConstraintVerdict,
+    DocKind,
+    DocumentInfo,
+    Lifecycle,
+    ProductSummary,
+    RelationInfo,
+    RelationKind,
+    SearchHit,
+    SpecAttribute,
+    SpecConflict,
+    SpecSheet,
+    SubstituteCandidate,
+    Verdict,
+)
+from warmline.catalog.units import (
+    ATTRIBUTES,
+    PRODUCT_FIELDS,
+    RATING_DIMENSIONS,
+    Constraint,
+    ConstraintError,
+    Quantity,
+    compare,
+    constraint_from_packet,
+    parse_constraint,
+)
+from warmline.resources import resource_path
+
+# Which statement of a value wins when sources disagree (lower is more authoritative).
+SOURCE_RANK = {"table": 0, "datasheet": 1, "certificate": 2, "manual": 3, "other": 4, "marketing": 5}
+_SQLITE_SQUASH = 5.0  # score = raw / (raw + k): bm25 around k scores 0.5
+_PG_SQUASH = 0.1
+
+
+class ProductNotFound(LookupError):
+    """No product with this SKU; ``closest`` are the nearest SKUs that exist."""
+
+    def __init__(self, sku: str, closest: list[str]) -> None:
+        self.sku = sku
+        self.closest = closest
+        hint = f"; closest: {', '.join(closest)}" if closest else ""
+        super().__init__(f"product {sku!r} not found{hint}")
+
+
+@dataclass(frozen=True)
+class FamilyRules:
+    match: tuple[str, ...] = ()
+    same: tuple[str, ...] = ()
+    at_least: tuple[str, ...] = ()
+    closest: str | None = None
+    complements: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@cache
+def family_rules() -> dict[str, FamilyRules]:
+    """Substitute and complement rules per family (resources/catalog/families.toml)."""
+    data = tomllib.loads(resource_path("catalog", "families.toml").read_text(encoding="utf-8"))
+    out = {}
+    for fam, spec in data.items():
+        sub = spec.get("substitute", {})
+        out[fam] = FamilyRules(
+            match=tuple(sub.get("match", ())),
+            same=tuple(sub.get("same", ())),
+            at_least=tuple(sub.get("at_least", ())),
+            closest=sub.get("closest"),
+            complements=tuple((c["family"], tuple(c.get("match", ()))) for c in spec.get("complements", ())),
+        )
+    return out
+
+
+@dataclass
+class _Value:
+    """One attribute statement as read from the database."""
+
+    name: str
+    value_text: str
+    unit: str
+    dimension: str | None
+    lo: float | None
+    hi: float | None
+    text_key: str | None
+    kind: str
+    title: str
+    ref: str
+
+    @property
+    def quantity(self) -> Quantity | None:
+        if self.dimension is None or self.lo is None:
+            return None
+        rating = self.value_text if self.dimension in RATING_DIMENSIONS else None
+        return Quantity(
+            value=self.lo,
+            value_max=None if self.hi is None or self.hi == self.lo else self.hi,
+            dimension=self.dimension,
+            unit=self.unit,
+            rating=rating,
+            original=self.value_text,
+        )
+
+    def source(self) -> AttributeSource:
+        return AttributeSource(
+            value=self.value_text,
+            value_si=self.lo,
+            document_title=self.title,
+            document_kind=DocKind(self.kind),
+            ref=self.ref,
+        )
+
+
+@dataclass
+class _Attr:
+    """Every statement of one attribute for one product, most authoritative first."""
+
+    name: str
+    values: list[_Value] = field(default_factory=list)
+
+    @property
+    def primary(self) -> _Value:
+        return self.values[0]
+
+    @property
+    def conflict(self) -> bool:
+        return len({_same_key(v) for v in self.values}) > 1
+
+    @property
+    def marketing_only(self) -> bool:
+        return all(v.kind == "marketing" for v in self.values)
+
+
+def _same_key(v: _Value) -> Any:
+    """Values that count as "the same" (1 % apart, or the same text) share a key."""
+    if v.lo is not None and v.dimension not in RATING_DIMENSIONS:
+
+        def r(x: float | None) -> float | None:
+            if x is None:
+                return None
+            return 0.0 if x == 0 else round(math.log10(abs(x)) * 230) * (1 if x > 0 else -1)  # ~1 % bins
+
+        return (r(v.lo), r(v.hi))
+    return (v.text_key or v.value_text).strip().lower()
+
+
+def _as_constraints(items: Iterable[Any]) -> list[Constraint]:
+    out = []
+    for c in items:
+        if isinstance(c, Constraint):
+            out.append(c)
+        elif isinstance(c, str):
+            out.append(parse_constraint(c))
+        elif hasattr(c, "name") and hasattr(c, "value"):
+            out.append(constraint_from_packet(c))
+        else:
+            raise ConstraintError(str(c), str(c), "is not a constraint")
+    return out
+
+
+def parse_search_query(query: str) -> tuple[str, list[Constraint]]:
+    """Split "washdown family:gearbox torque>=180Nm" into free text and filters."""
+    words, filters = [], []
+    for token in re.findall(r'"[^"]*"|\S+', query):
+        bare = token.strip('"')
+        if re.search(r"(>=|<=|!=|=>|=<|≥|≤|[<>=]|(?<=[A-Za-z]):(?=\S))", bare) and not token.startswith('"'):
+            filters.append(parse_constraint(bare))
+        else:
+            words.append(bare)
+    return " ".join(words).strip(), filters
+
+
+class CatalogService:
+    """The catalog's lookups over an async engine (or session factory)."""
+
+    def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[Any]) -> None:
+        if isinstance(engine_or_sessionmaker, AsyncEngine):
+            self.engine: AsyncEngine = engine_or_sessionmaker
+        else:
+            bind = engine_or_sessionmaker.kw.get("bind")
+            if not isinstance(bind, AsyncEngine):
+                raise TypeError("CatalogService needs an AsyncEngine or an async_sessionmaker bound to one")
+            self.engine = bind
+        self.dialect = self.engine.dialect.name
+
+    @contextlib.asynccontextmanager
+    async def _conn(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    # --- products ------------------------------------------------------------------
+
+    async def _product_row(self, conn: AsyncConnection, sku: str) -> Any:
+        p = t.products
+        row = (await conn.execute(select(p).where(p.c.sku == sku))).first()
+        if row is None:
+            key = sku_key(sku)
+            if key:
+                rows = (await conn.execute(select(p).where(p.c.sku_key == key).limit(2))).all()
+                row = rows[0] if len(rows) == 1 else None
+        return row
+
+    async def _require(self, conn: AsyncConnection, sku: str) -> Any:
+        row = await self._product_row(conn, sku)
+        if row is None:
+            raise ProductNotFound(sku, await self._closest(conn, sku))
+        return row
+
+    async def get_product(self, sku: str) -> ProductSummary | None:
+        """The product's summary, or None (SKU match ignores case and punctuation)."""
+        async with self._conn() as conn:
+            row = await self._product_row(conn, sku)
+            return None if row is None else _summary(row)
+
+    async def closest_skus(self, text_: str, limit: int = 5) -> list[str]:
+        """SKUs that look most like ``text_`` (for "did you mean")."""
+        async with self._conn() as conn:
+            return await self._closest(conn, text_, limit)
+
+    async def _closest(self, conn: AsyncConnection, text_: str, limit: int = 5) -> list[str]:
+        key = sku_key(text_)
+        if not key:
+            return []
+        p = t.products
+        pool: dict[str, str] = {}
+        for n in range(min(len(key), 6), 0, -1):
+            rows = await conn.execute(
+                select(p.c.sku, p.c.sku_key).where(p.c.sku_key.like(key[:n] + "%")).limit(200)
+            )
+            pool.update({s: k for s, k in rows})
+            if len(pool) >= limit * 4:
+                break
+        if len(pool) < limit:
+            rows = await conn.execute(
+                select(p.c.sku, p.c.sku_key).where(p.c.sku_key.like("%" + key[-3:] + "%")).limit(200)
+            )
+            pool.update({s: k for s, k in rows})
+        scored = sorted(
+            pool.items(), key=lambda kv: (-difflib.SequenceMatcher(None, key, kv[1]).ratio(), kv[0])
+        )
+        return [s for s, _ in scored[:limit]]
+
+    async def _values(
+        self, conn: AsyncConnection, product_ids: Sequence[int], names: Sequence[str] | None = None
+    ) -> dict[int, dict[str, _Attr]]:
+        a, d = t.attributes, t.documents
+        q = (
+            select(
+                a.c.product_id,
+                a.c.name,
+                a.c.value_text,
+                a.c.unit,
+                a.c.dimension,
+                a.c.value_lo,
+                a.c.value_hi,
+                a.c.text_key,
+                a.c.source_kind,
+                a.c.source_title,
+                a.c.origin,
+                d.c.ref,
+            )
+            .outerjoin(d, d.c.id == a.c.document_id)
+            .where(a.c.product_id.in_(list(product_ids)))
+        )
+        if names is not None:
+            q = q.where(a.c.name.in_(list(names)))
+        out: dict[int, dict[str, _Attr]] = {pid: {} for pid in product_ids}
+        for r in await conn.execute(q.order_by(a.c.id)):
+            v = _Value(
+                r.name,
+                r.value_text,
+                r.unit,
+                r.dimension,
+                r.value_lo,
+                r.value_hi,
+                r.text_key,
+                r.source_kind,
+                r.source_title,
+                r.ref or r.origin,
+            )
+            out[r.product_id].setdefault(r.name, _Attr(r.name)).values.append(v)
+        for attrs in out.values():
+            for attr in attrs.values():
+                attr.values.sort(key=lambda v: SOURCE_RANK.get(v.kind, 9))
+        return out
+
+    # --- spec sheet --------------------------------------------------------------------
+
+    async def spec_sheet(self, sku: str) -> SpecSheet:
+        """Everything known about a SKU: attributes with unit and source, conflicts, documents."""
+        async with self._conn() as conn:
+            row = await self._require(conn, sku)
+            attrs = (await self._values(conn, [row.id]))[row.id]
+            d = t.documents
+            docs = (
+                await conn.execute(
+                    select(
+                        d.c.title, d.c.kind, d.c.ref, d.c.origin, func.substr(d.c.body, 1, 400).label("head")
+                    )
+                    .where(d.c.product_id == row.id)
+                    .order_by(d.c.id)
+                )
+            ).all()
+            r = t.relations
+            rels_out = (
+                await conn.execute(select(r.c.kind, r.c.target_sku, r.c.note).where(r.c.product_id == row.id))
+            ).all()
+            rels_in = (
+                await conn.execute(
+                    select(r.c.kind, t.products.c.sku, r.c.note)
+                    .join(t.products, t.products.c.id == r.c.product_id)
+                    .where(r.c.target_sku == row.sku)
+                )
+            ).all()
+            chain = await self._chain(conn, row)
+        attributes, conflicts = [], []
+        for name, attr in sorted(attrs.items(), key=lambda kv: _attr_order(kv[0])):
+            label = ATTRIBUTES[name].label if name in ATTRIBUTES else name.replace("_", " ").capitalize()
+            p = attr.primary
+            sources = [v.source() for v in attr.values]
+            attributes.append(
+                SpecAttribute(
+                    name=name,
+                    label=label,
+                    value=p.value_text,
+                    unit=p.unit,
+                    dimension=p.dimension,
+                    value_si=p.lo,
+                    value_si_max=p.hi if p.hi != p.lo else None,
+                    source=sources[0],
+                    sources=sources,
+                    conflict=attr.conflict,
+                    marketing_only=attr.marketing_only,
+                )
+            )
+            if attr.conflict:
+                said = "; ".join(f"{v.title} ({v.kind}) says {v.value_text}" for v in attr.values)
+                conflicts.append(
+                    SpecConflict(
+                        attribute=name,
+                        label=label,
+                        values=sources,
+                        note=(
+                            f"sources disagree on {label.lower()}: {said}. "
+                            f"Shown: {p.value_text} from {p.title}."
+                        ),
+                    )
+                )
+        documents = [
+            DocumentInfo(title=x.title, kind=DocKind(x.kind), ref=x.ref or x.origin, excerpt=_excerpt(x.head))
+            for x in docs
+        ]
+        kinds = {x.kind for x in docs} | {v.kind for a in attrs.values() for v in a.values}
+        technical = any(DocKind(k).technical for k in kinds)
+        evidence = "technical" if technical else ("marketing_only" if "marketing" in kinds else "none")
+        relations = [
+            RelationInfo(kind=RelationKind(k), sku=s, direction="out", note=n) for k, s, n in rels_out
+        ]
+        relations += [
+            RelationInfo(kind=RelationKind(k), sku=s, direction="in", note=n) for k, s, n in rels_in
+        ]
+        return SpecSheet(
+            product=_summary(row),
+            attributes=attributes,
+            conflicts=conflicts,
+            documents=documents,
+            relations=relations,
+            superseded_by=row.superseded_by,
+            supersession_chain=chain,
+            evidence=evidence,
+        )
+
+    async def _chain(self, conn: AsyncConnection, row: Any) -> list[str]:
+        """Successors of a product in order (A -> B -> C), stopping at loops."""
+        chain: list[str] = []
+        seen = {row.sku}
+        nxt = row.superseded_by
+        while nxt and nxt not in seen and len(chain) < 20:
+            chain.append(nxt)
+            seen.add(nxt)
+            nxt = await conn.scalar(select(t.products.c.superseded_by).where(t.products.c.sku == nxt))
+        return chain
+
+    # --- search ------------------------------------------------------------------------
+
+    async def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Products matching free text and attribute filters, best first (one hit per SKU)."""
+        words, filters = parse_search_query(query)
+        limit = max(1, min(limit, 200))
+        p = t.products
+        conds = [self._filter_sql(c, p.c.id) for c in filters]
+        async with self._conn() as conn:
+            hits: list[SearchHit] = []
+            seen: set[int] = set()
+            if words:
+                exact = await self._product_row(conn, words)
+                if exact is not None and all(await self._passes(conn, [exact.id], filters)):
+                    hits.append(
+                        SearchHit(
+                            sku=exact.sku,
+                            name=exact.name,
+                            family=exact.family,
+                            status=Lifecycle(exact.status),
+                            score=1.0,
+                            raw_score=0.0,
+                            snippet=exact.name,
+                        )
+                    )
+                    seen.add(exact.id)
+                tokens = re.findall(r"\w+", words.lower())
+                if tokens:
+                    rows = await self._fts(conn, tokens, conds, limit * 4, any_token=False)
+                    if not rows and len(tokens) > 1:
+                        rows = await self._fts(conn, tokens, conds, limit * 4, any_token=True)
+                    rows = [r for r in rows if r.product_id not in seen]
+                    ok = await self._passes(conn, [r.product_id for r in rows], filters)
+                    k = _SQLITE_SQUASH if self.dialect == "sqlite" else _PG_SQUASH
+                    for r, good in zip(rows, ok, strict=True):
+                        if not good or r.product_id in seen:
+                            continue
+                        seen.add(r.product_id)
+                        raw = float(r.raw)
+                        hits.append(
+                            SearchHit(
+                                sku=r.sku,
+                                name=r.name,
+                                family=r.family,
+                                status=Lifecycle(r.status),
+                                score=round(raw / (raw + k), 4) if raw > 0 else 0.0,
+                                raw_score=raw,
+                                snippet=_clean_snippet(r.snippet),
+                                doc_kind=None if r.kind == "product" else DocKind(r.kind),
+                                doc_title=None if r.kind == "product" else r.title,
+                            )
+                        )
+                        if len(hits) >= limit:
+                            break
+            elif filters:
+                rows = (
+                    await conn.execute(
+                        select(p.c.id, p.c.sku, p.c.name, p.c.family, p.c.status)
+                        .where(and_(*conds))
+                        .order_by(p.c.sku)
+                        .limit(limit * 4)
+                    )
+                ).all()
+                ok = await self._passes(conn, [r.id for r in rows], filters)
+                for r, good in zip(rows, ok, strict=True):
+                    if good and len(hits) < limit:
+                        hits.append(
+                            SearchHit(
+                                sku=r.sku,
+                                name=r.name,
+                                family=r.family,
+                                status=Lifecycle(r.status),
+                                score=1.0,
+                                raw_score=1.0,
+                                snippet=r.name,
+                            )
+                        )
+            return hits[:limit]
+
+    async def _fts(
+        self,
+        conn: AsyncConnection,
+        tokens: list[str],
+        conds: list[ColumnElement[bool]],
+        n: int,
+        *,
+        any_token: bool,
+    ) -> list[Any]:
+        p, s = t.products, t.search
+        where = and_(*conds) if conds else text("1=1")
+        if self.dialect == "sqlite":
+            match = (" OR " if any_token else " ").join('"' + tok.replace('"', "") + '"' for tok in tokens)
+            fts = (
+                text(
+                    "SELECT s.product_id AS product_id, s.kind AS kind, s.title AS title, "
+                    "-bm25(catalog_fts, 3.0, 1.0) AS raw, "
+                    "snippet(catalog_fts, 1, '[', ']', '…', 14) AS snippet "
+                    "FROM catalog_fts JOIN catalog_search s ON s.id = catalog_fts.rowid "
+                    "WHERE catalog_fts MATCH :match ORDER BY bm25(catalog_fts, 3.0, 1.0), s.id LIMIT :n"
+                )
+                .columns(product_id=Integer, kind=String, title=String, raw=Float, snippet=String)
+                .subquery("f")
+            )
+            q = (
+                select(
+                    fts.c.product_id,
+                    fts.c.kind,
+                    fts.c.title,
+                    fts.c.raw,
+                    fts.c.snippet,
+                    p.c.sku,
+                    p.c.name,
+                    p.c.family,
+                    p.c.status,
+                )
+                .join(p, p.c.id == fts.c.product_id)
+                .where(where)
+                .order_by(fts.c.raw.desc(), p.c.sku)
+            )
+            # Filters are applied after ranking on a bounded window; widen it when filters are strict.
+            window = n * (25 if conds else 1)
+            return list((await conn.execute(q, {"match": match, "n": window})).all())[:n]
+        tsq = func.to_tsquery("english", (" | " if any_token else " & ").join(tokens))
+        rank = func.ts_rank_cd(text("catalog_search.tsv"), tsq)
+        inner = (
+            select(s.c.product_id, s.c.kind, s.c.title, s.c.body, rank.label("raw"))
+            .join(p, p.c.id == s.c.product_id)
+            .where(text("catalog_search.tsv @@ to_tsquery('english', :tq)"), where)
+            .order_by(rank.desc(), s.c.id)
+            .limit(n)
+            .subquery("f")
+        )
+        headline = func.ts_headline(
+            "english",
+            func.substr(inner.c.body, 1, 3000),
+            tsq,
+            "StartSel=[, StopSel=], MaxWords=18, MinWords=6, ShortWord=2, MaxFragments=1",
+        )
+        q = (
+            select(
+                inner.c.product_id,
+                inner.c.kind,
+                inner.c.title,
+                inner.c.raw,
+                headline.label("snippet"),
+                p.c.sku,
+                p.c.name,
+                p.c.family,
+                p.c.status,
+            )
+            .join(p, p.c.id == inner.c.product_id)
+            .order_by(inner.c.raw.desc(), p.c.sku)
+        )
+        tq = (" | " if any_token else " & ").join(tokens)
+        return list((await conn.execute(q, {"tq": tq})).all())
+
+    def _filter_sql(self, c: Constraint, pid: Any) -> ColumnElement[bool]:
+        """A SQL condition for one constraint (ratings are checked exactly afterwards in Python)."""
+        p, a = t.products, t.attributes.alias("fa")
+        if c.attribute in PRODUCT_FIELDS:
+            col = {
+                "family": p.c.family,
+                "status": p.c.status,
+                "manufacturer": func.lower(p.c.manufacturer),
+                "sku": func.lower(p.c.sku),
+                "name": func.lower(p.c.name),
+            }[c.attribute]
+            value = (c.text or "").lower()
+            if c.attribute == "status" and value == "current":
+                value = "active"
+            cond = col.like(f"%{value}%") if c.attribute == "name" else col == value
+            return not_(cond) if c.op == "!=" else cond
+        base = [a.c.product_id == pid, a.c.name == c.attribute]
+        if c.op == "exists":
+            return exists().where(*base)
+        if c.value is None:
+            cond = exists().where(*base, a.c.text_key == (c.text or "").lower())
+            return not_(cond) if c.op == "!=" else cond
+        q = c.value
+        if q.dimension in ("nema", "atex"):
+            return exists().where(*base)  # partial orders: exact check in Python
+        if q.dimension == "ip":
+            if c.op in (">=", ">"):
+                return exists().where(*base, a.c.value_hi >= q.lo)
+            return exists().where(*base)
+        eps = 1e-9 * max(1.0, abs(q.lo), abs(q.hi))
+        tol = 0.5 if q.dimension == "temperature" else 0.01 * max(abs(q.lo), abs(q.hi)) + 1e-12
+        if c.op == ">=":
+            return exists().where(*base, a.c.value_hi >= q.lo - eps)
+        if c.op == ">":
+            return exists().where(*base, a.c.value_hi > q.lo)
+        if c.op == "<=":
+            return exists().where(*base, a.c.value_lo <= q.hi + eps)
+        if c.op == "<":
+            return exists().where(*base, a.c.value_lo < q.hi)
+        eq = exists().where(*base, a.c.value_lo <= q.hi + tol, a.c.value_hi >= q.lo - tol)
+        return not_(eq) if c.op == "!=" else eq
+
+    async def _passes(
+        self, conn: AsyncConnection, product_ids: list[int], filters: list[Constraint]
+    ) -> list[bool]:
+        """Exact check of rating filters (IP digit by digit, NEMA, ATEX) that SQL only approximates."""
+        rated = [c for c in filters if c.value is not None and c.value.dimension in RATING_DIMENSIONS]
+        if not rated or not product_ids:
+            return [True] * len(product_ids)
+        vals = await self._values(conn, sorted(set(product_ids)), [c.attribute for c in rated])
+        out = []
+        for pid in product_ids:
+            good = True
+            for c in rated:
+                attr = vals[pid].get(c.attribute)
+                qs = [v.quantity for v in attr.values] if attr else []
+                if not any(q is not None and compare(q, c.op, c.value) for q in qs):  # type: ignore[arg-type]
+                    good = False
+            out.append(good)
+        return out
+
+    # --- substitutes -------------------------------------------------------------------
+
+    async def substitutes(
+        self,
+        sku: str,
+        constraints: Iterable[Any] = (),
+        *,
+        include_discontinued: bool = False,
+        limit: int = 10,
+    ) -> list[SubstituteCandidate]:
+        """Ranked replacements for a SKU, each with a verdict per constraint and why it ranks there."""
+        wanted = _as_constraints(constraints)
+        limit = max(1, min(limit, 100))
+        p = t.products
+        async with self._conn() as conn:
+            orig = await self._require(conn, sku)
+            orig_attrs = (await self._values(conn, [orig.id]))[orig.id]
+            rules = family_rules().get(orig.family, FamilyRules())
+            user_attrs = {c.attribute for c in wanted}
+            family = (
+                next((c.text for c in wanted if c.attribute == "family" and c.op == "="), None) or orig.family
+            )
+            hard: list[Constraint] = []
+            implicit: list[Constraint] = []
+            for name in rules.match:
+                c = _implicit(orig_attrs.get(name), "=")
+                if c is not None:
+                    hard.append(c)
+            for names, op in ((rules.same, "="), (rules.at_least, ">=")):
+                for name in names:
+                    if name in user_attrs or name in rules.match:
+                        continue
+                    c = _implicit(orig_attrs.get(name), op)
+                    if c is not None:
+                        implicit.append(c)
+            soft = [c for c in wanted if c.attribute not in ("family",)]
+            chain = await self._chain(conn, orig)
+            successors = list(chain)
+            r = t.relations
+            for s in (
+                await conn.execute(
+                    select(p.c.sku)
+                    .join(r, r.c.product_id == p.c.id)
+                    .where(r.c.kind == RelationKind.REPLACES.value, r.c.target_sku == orig.sku)
+                )
+            ).scalars():
+                if s not in successors:
+                    successors.append(s)
+            statuses = [Lifecycle.ACTIVE.value] + (
+                [Lifecycle.DISCONTINUED.value, Lifecycle.SUPERSEDED.value] if include_discontinued else []
+            )
+            base = [p.c.family == family, p.c.id != orig.id, p.c.status.in_(statuses)]
+            base += [self._filter_sql(c, p.c.id) for c in hard]
+            base += [self._filter_sql(c, p.c.id) for c in wanted if c.attribute in PRODUCT_FIELDS]
+            order = self._closeness(rules, orig_attrs)
+            pool = 60
+            ids: list[int] = []
+            numeric_soft = [c for c in soft if c.attribute not in PRODUCT_FIELDS]
+            if numeric_soft:
+                strict = base + [self._filter_sql(c, p.c.id) for c in numeric_soft]
+                ids = list((await conn.execute(self._pool_query(strict, order, pool))).scalars())
+            if len(ids) < pool:
+                more = (await conn.execute(self._pool_query(base, order, pool))).scalars()
+                ids += [i for i in more if i not in ids]
+            succ_rows = []
+            if successors:
+                succ_rows = (await conn.execute(select(p).where(p.c.sku.in_(successors)))).all()
+            rows = {row.id: row for row in (await conn.execute(select(p).where(p.c.id.in_(ids)))).all()}
+            for row in succ_rows:
+                rows[row.id] = row
+            vals = await self._values(conn, list(rows))
+        checks = hard + implicit + [c for c in soft if c.attribute not in PRODUCT_FIELDS]
+        scored = []
+        for pid, row in rows.items():
+            is_succ = row.sku in successors
+            if not include_discontinued and row.status != Lifecycle.ACTIVE.value and not is_succ:
+                continue
+            verdicts = [
+                _verdict(c, vals[pid].get(c.attribute), implicit=c in hard or c in implicit) for c in checks
+            ]
+            if not is_succ and any(
+                v.verdict != Verdict.MEETS for v, c in zip(verdicts, checks, strict=True) if c in hard
+            ):
+                continue
+            scored.append((row, verdicts, is_succ))
+        key_attr = rules.closest
+
+        def distance(row: Any) -> float:
+            if not key_attr or key_attr not in orig_attrs or orig_attrs[key_attr].primary.lo is None:
+                return 0.0
+            a = vals[row.id].get(key_attr)
+            if a is None or a.primary.lo is None or orig_attrs[key_attr].primary.lo == 0:
+                return 9.0
+            return abs(math.log(max(a.primary.lo, 1e-12) / max(orig_attrs[key_attr].primary.lo, 1e-12)))
+
+        def score(item: tuple[Any, list[ConstraintVerdict], bool]) -> float:
+            row, verdicts, is_succ = item
+            asked = [v for v in verdicts if not v.implicit]
+            implied = [v for v in verdicts if v.implicit]
+            s = 3.0 * sum(_points(v) for v in asked) + 1.0 * sum(_points(v) for v in implied)
+            s -= 0.5 * min(distance(row), 2.0)
+            if is_succ:
+                s += 100.0 - successors.index(row.sku)
+            if row.status != Lifecycle.ACTIVE.value:
+                s -= 50.0
+            return s
+
+        scored.sort(key=lambda it: (-score(it), it[0].sku))
+        out = []
+        for rank, (row, verdicts, is_succ) in enumerate(scored[:limit], start=1):
+            out.append(
+                SubstituteCandidate(
+                    product=_summary(row),
+                    rank=rank,
+                    score=round(score((row, verdicts, is_succ)), 3),
+                    verdicts=verdicts,
+                    confidence_note=_confidence(verdicts, vals[row.id]),
+                    why=_why(
+                        orig, row, verdicts, is_succ, successors, hard, key_attr, vals[row.id], orig_attrs
+                    ),
+                    via_supersession=is_succ,
+                )
+            )
+        return out
+
+    def _closeness(self, rules: FamilyRules, orig_attrs: dict[str, _Attr]) -> tuple[str, float] | None:
+        key = rules.closest
+        if key and key in orig_attrs and orig_attrs[key].primary.lo is not None:
+            return key, float(orig_attrs[key].primary.lo)
+        return None
+
+    def _pool_query(self, conds: list[ColumnElement[bool]], order: tuple[str, float] | None, n: int) -> Any:
+        p, a = t.products, t.attributes
+        if order is None:
+            return select(p.c.id).where(*conds).order_by(p.c.sku).limit(n)
+        key, value = order
+        dist = func.min(func.abs(a.c.value_lo - value))
+        return (
+            select(p.c.id)
+            .outerjoin(a, and_(a.c.product_id == p.c.id, a.c.name == key))
+            .where(*conds)
+            .group_by(p.c.id, p.c.sku)
+            .order_by(dist.is_(None), dist, p.c.sku)
+            .limit(n)
+        )
+
+    # --- accessories -------------------------------------------------------------------
+
+    async def accessories(self, sku: str) -> list[AccessoryItem]:
+        """What goes with a SKU: its accessories, compatible parts, then family-rule complements."""
+        p, r = t.products, t.relations
+        async with self._conn() as conn:
+            orig = await self._require(conn, sku)
+            items: list[AccessoryItem] = []
+            seen = {orig.sku}
+            acc = (
+                await conn.execute(
+                    select(p, r.c.note)
+                    .join(r, r.c.product_id == p.c.id)
+                    .where(r.c.kind == RelationKind.ACCESSORY_OF.value, r.c.target_sku == orig.sku)
+                    .order_by(p.c.sku)
+                )
+            ).all()
+            for row in acc:
+                if row.sku not in seen:
+                    seen.add(row.sku)
+                    items.append(
+                        AccessoryItem(
+                            product=_summary(row),
+                            relation="accessory_of",
+                            note=row.note or f"accessory of {orig.sku}",
+                        )
+                    )
+            compat_in = (
+                await conn.execute(
+                    select(p, r.c.note)
+                    .join(r, r.c.product_id == p.c.id)
+                    .where(r.c.kind == RelationKind.COMPATIBLE_WITH.value, r.c.target_sku == orig.sku)
+                    .order_by(p.c.sku)
+                )
+            ).all()
+            out_targets = (
+                await conn.execute(
+                    select(r.c.target_sku, r.c.note, r.c.kind).where(
+                        r.c.product_id == orig.id,
+                        r.c.kind.in_([RelationKind.COMPATIBLE_WITH.value, RelationKind.ACCESSORY_OF.value]),
+                    )
+                )
+            ).all()
+            compat_out = []
+            if out_targets:
+                notes = {s: (n, k) for s, n, k in out_targets}
+                for row in (
+                    await conn.execute(select(p).where(p.c.sku.in_(list(notes))).order_by(p.c.sku))
+                ).all():
+                    n, k = notes[row.sku]
+                    compat_out.append((row, n or ("used with" if k == "accessory_of" else "compatible")))
+            for row in compat_in:
+                if row.sku not in seen:
+                    seen.add(row.sku)
+                    items.append(
+                        AccessoryItem(
+                            product=_summary(row),
+                            relation="compatible_with",
+                            note=row.note or f"compatible with {orig.sku}",
+                        )
+                    )
+            for row, note in compat_out:
+                if row.sku not in seen:
+                    seen.add(row.sku)
+                    items.append(AccessoryItem(product=_summary(row), relation="compatible_with", note=note))
+            rules = family_rules().get(orig.family, FamilyRules())
+            if rules.complements:
+                orig_attrs = (await self._values(conn, [orig.id]))[orig.id]
+                for fam, match in rules.complements:
+                    conds: list[ColumnElement[bool]] = [
+                        p.c.family == fam,
+                        p.c.status == Lifecycle.ACTIVE.value,
+                    ]
+                    said = []
+                    usable = True
+                    for name in match:
+                        c = _implicit(orig_attrs.get(name), "=")
+                        if c is None:
+                            usable = False
+                            break
+                        conds.append(self._filter_sql(c, p.c.id))
+                        said.append(f"{name.replace('_', ' ')} {orig_attrs[name].primary.value_text}")
+                    if not usable:
+                        continue
+                    rows = (await conn.execute(select(p).where(*conds).order_by(p.c.sku).limit(5))).all()
+                    for row in rows:
+                        if row.sku not in seen:
+                            seen.add(row.sku)
+                            note = (
+                                f"{fam.replace('_', ' ')} with the same {', '.join(said)}"
+                                if said
+                                else f"{fam.replace('_', ' ')} used with {orig.family.replace('_', ' ')}s"
+                            )
+                            items.append(
+                                AccessoryItem(product=_summary(row), relation="family_rule", note=note)
+                            )
+            return items
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _summary(row: Any) -> ProductSummary:
+    return ProductSummary(
+        sku=row.sku,
+        name=row.name,
+        family=row.family,
+        manufacturer=row.manufacturer or "",
+        status=Lifecycle(row.status),
+        superseded_by=row.superseded_by,
+    )
+
+
+_ORDER = list(ATTRIBUTES)
+
+
+def _attr_order(name: str) -> tuple[int, str]:
+    return (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)
+
+
+def _excerpt(head: str | None) -> str:
+    if not head:
+        return ""
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    out = " ".join(lines)
+    return out[:200] + ("…" if len(out) > 200 else "")
+
+
+def _clean_snippet(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").strip()
+
+
+def _implicit(attr: _Attr | None, op: str) -> Constraint | None:
+    """A constraint saying "as the original": same value, or at least its value."""
+    if attr is None:
+        return None
+    v = attr.primary
+    q = v.quantity
+    label = f"{v.name}{op}{v.value_text}"
+    if q is not None:
+        return Constraint(attribute=v.name, op=op, value=q, original=label)
+    if op == "=":
+        return Constraint(attribute=v.name, op="=", text=(v.text_key or v.value_text).lower(), original=label)
+    return None
+
+
+def _verdict(c: Constraint, attr: _Attr | None, *, implicit: bool) -> ConstraintVerdict:
+    wanted = c.value.display() if c.value is not None else (c.text or "")
+    if c.op == "exists":
+        wanted = "present"
+    base = dict(constraint=c.describe(), attribute=c.attribute, wanted=wanted, implicit=implicit)
+    if attr is None:
+        return ConstraintVerdict(**base, verdict=Verdict.UNKNOWN, actual=None, source=None)
+    v = attr.primary
+    src = f"{v.title} ({v.kind})"
+    if attr.conflict:
+        src += "; sources disagree"
+    if c.op == "exists":
+        return ConstraintVerdict(**base, verdict=Verdict.MEETS, actual=v.value_text, source=src)
+    if c.value is None:
+        have = (v.text_key or v.value_text).lower()
+        ok = have == (c.text or "") if c.op != "!=" else have != (c.text or "")
+        return ConstraintVerdict(
+            **base, verdict=Verdict.MEETS if ok else Verdict.FAILS, actual=v.value_text, source=src
+        )
+    q = v.quantity
+    result = None if q is None else compare(q, c.op, c.value)
+    verdict = Verdict.UNKNOWN if result is None else (Verdict.MEETS if result else Verdict.FAILS)
+    return ConstraintVerdict(**base, verdict=verdict, actual=v.value_text, source=src)
+
+
+def _points(v: ConstraintVerdict) -> float:
+    return {Verdict.MEETS: 1.0, Verdict.UNKNOWN: 0.35, Verdict.FAILS: -1.0}[v.verdict]
+
+
+def _confidence(verdicts: list[ConstraintVerdict], attrs: dict[str, _Attr]) -> str:
+    """One line on how far to trust the match."""
+    asked = [v for v in verdicts if not v.implicit] or verdicts
+    if not asked:
+        return "No constraints to check; same family only."
+    meets = sum(v.verdict == Verdict.MEETS for v in asked)
+    unknown = [v.attribute for v in asked if v.verdict == Verdict.UNKNOWN]
+    fails = [v.attribute for v in asked if v.verdict == Verdict.FAILS]
+    marketing = [v.attribute for v in asked if v.attribute in attrs and attrs[v.attribute].marketing_only]
+    disputed = [v.attribute for v in asked if v.attribute in attrs and attrs[v.attribute].conflict]
+    parts = [f"Meets {meets} of {len(asked)} constraints"]
+    if fails:
+        parts.append(f"fails {', '.join(fails)}")
+    if unknown:
+        parts.append(f"no data for {', '.join(unknown)}")
+    if marketing:
+        parts.append(f"{', '.join(marketing)} only from marketing copy")
+    if disputed:
+        parts.append(f"sources disagree on {', '.join(disputed)}")
+    level = (
+        "high"
+        if meets == len(asked) and not marketing and not disputed
+        else ("low" if fails or len(unknown) * 2 >= len(asked) else "medium")
+    )
+    return f"{level.capitalize()} confidence: " + "; ".join(parts) + "."
+
+
+def _why(
+    orig: Any,
+    row: Any,
+    verdicts: list[ConstraintVerdict],
+    is_succ: bool,
+    successors: list[str],
+    hard: list[Constraint],
+    key_attr: str | None,
+    attrs: dict[str, _Attr],
+    orig_attrs: dict[str, _Attr],
+) -> str:
+    bits = []
+    if is_succ:
+        pos = successors.index(row.sku)
+        bits.append(
+            f"named successor of {orig.sku}"
+            if pos == 0
+            else f"successor in the supersession chain {' -> '.join([orig.sku, *successors[: pos + 1]])}"
+        )
+        if row.status != Lifecycle.ACTIVE.value:
+            bits.append(f"itself {row.status}")
+    if hard:
+        bits.append("same " + ", ".join(c.attribute.replace("_", " ") for c in hard) + f" as {orig.sku}")
+    asked = [v for v in verdicts if not v.implicit]
+    if asked:
+        bits.append(f"meets {sum(v.verdict == Verdict.MEETS for v in asked)}/{len(asked)} requested")
+    implied = [v for v in verdicts if v.implicit and all(v.attribute != c.attribute for c in hard)]
+    if implied:
+        bits.append(f"{sum(v.verdict == Verdict.MEETS for v in implied)}/{len(implied)} like-for-like checks")
+    if key_attr and key_attr in attrs and key_attr in orig_attrs:
+        bits.append(
+            f"{key_attr.replace('_', ' ')} {attrs[key_attr].primary.value_text} vs "
+            f"{orig_attrs[key_attr].primary.value_text}"
+        )
+    if row.status != Lifecycle.ACTIVE.value and not is_succ:
+        bits.append(f"{row.status} (asked to include)")
+    return "; ".join(bits) + "."
+
+
+def make_engine(database_url: str) -> AsyncEngine:
+    """An async engine for a plain database URL (the hub's engine settings)."""
+    from warmline.hub.store.db import create_engine
+
+    return create_engine(database_url)
+
+
+__all__ = [
+    "CatalogService",
+    "ConstraintError",
+    "ProductNotFound",
+    "family_rules",
+    "make_engine",
+    "parse_search_query",
+]

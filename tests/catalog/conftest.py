@@ -1,0 +1,31 @@
+"""Catalog fixtures: a migrated database (SQLite and PostgreSQL) and its async engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from warmline.catalog.service import CatalogService, make_engine
+from warmline.hub.store.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[2]
+BEARINGS = REPO.parent / "shared" / "data" / "bearings"
+BEARING_MAPPING = REPO / "resources" / "mappings" / "bearings.toml"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[object]:
+    """An async engine on a freshly migrated database; disposed afterwards."""
+    await upgrade(database_url)
+    eng = make_engine(database_url)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture
+def service(engine) -> CatalogService:
+    return CatalogService(engine)
