@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import socket
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
@@ -94,6 +93,13 @@ class EmbeddedHub:
         self.stop()
 
     @property
+    def open_streams(self) -> int:
+        """How many event streams are open right now (0 when not running)."""
+        if self.app is None or not hasattr(self.app.state, "db"):
+            return 0
+        return self.app.state.db.bus.streams
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and self._ready.is_set()
 
@@ -159,29 +165,24 @@ class EmbeddedHub:
 
     async def _serve(self) -> None:
         await upgrade(self.settings.database_url)
-        sock = socket.socket(socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.settings.host, self.settings.port))
-        port = sock.getsockname()[1]
-        self.settings = self.settings.model_copy(update={"port": port})
         self.app = create_app(self.settings)
-        config = server_config(self.app, host=self.settings.host, port=port, log_level=self.log_level)
-        self._server = HubServer(config, self.app)
-        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
-        serving = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if serving.done():
-                break
+        config = server_config(
+            self.app, host=self.settings.host, port=self.settings.port, log_level=self.log_level
+        )
+        self._server = server = HubServer(config, self.app)
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
             await asyncio.sleep(0.01)
-        if self._server.started:
+        if server.started:
+            # uvicorn bound the port itself (port 0: the OS picked one); read back the real one
+            port = server.servers[0].sockets[0].getsockname()[1]
+            self.settings = self.settings.model_copy(update={"port": port})
+            host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
             self.base_url = f"http://{host}:{port}"
             self._ready.set()
-        try:
-            await serving
-        finally:
-            sock.close()
-        if not self._ready.is_set():
-            raise RuntimeError("uvicorn exited during startup")
+        await serving
+        if self.base_url is None:
+            raise RuntimeError(f"uvicorn could not serve on {self.settings.host}:{self.settings.port}")
 
 
 def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:

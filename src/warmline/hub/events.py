@@ -65,23 +65,27 @@ async def stream_events(
     """SSE frames forever: the backlog after ``last_event_id`` (or now), then live events."""
     bus = db.bus
     cursor = last_event_id if last_event_id is not None else await db.last_event_id()
-    yield f"retry: 2000\n: warmline event stream from {cursor}\n\n"
-    last_sent = time.monotonic()
-    while not bus.closed:
-        seen = bus.version
-        rows, cursor = await read_after(db, principal, cursor)
-        frames = [format_sse(event_model(r)) for r in rows if visible_to(principal, r)]
-        if frames:
-            yield "".join(frames)
-            last_sent = time.monotonic()
-        if len(rows) >= BATCH:
-            continue
-        until_keepalive = keepalive_seconds - (time.monotonic() - last_sent)
-        if until_keepalive <= 0:
-            yield ": keepalive\n\n"
-            last_sent = time.monotonic()
-            until_keepalive = keepalive_seconds
-        await bus.wait(seen, min(poll_seconds, until_keepalive))
+    bus.streams += 1
+    try:
+        yield f"retry: 2000\n: warmline event stream from {cursor}\n\n"
+        last_sent = time.monotonic()
+        while not bus.closed:
+            seen = bus.version
+            rows, cursor = await read_after(db, principal, cursor)
+            frames = [format_sse(event_model(r)) for r in rows if visible_to(principal, r)]
+            if frames:
+                yield "".join(frames)
+                last_sent = time.monotonic()
+            if len(rows) >= BATCH:
+                continue
+            until_keepalive = keepalive_seconds - (time.monotonic() - last_sent)
+            if until_keepalive <= 0:
+                yield ": keepalive\n\n"
+                last_sent = time.monotonic()
+                until_keepalive = keepalive_seconds
+            await bus.wait(seen, min(poll_seconds, until_keepalive))
+    finally:
+        bus.streams -= 1
 
 
 def parse_last_event_id(header: str | None, query: int | None) -> int | None:

@@ -42,7 +42,7 @@ from warmline.hub.errors import Conflict, Forbidden, NotFound, field_error
 from warmline.hub.principal import Principal
 from warmline.hub.routing import infer_routing
 from warmline.hub.store import repository as repo
-from warmline.hub.store.db import Tx, utcnow
+from warmline.hub.store.db import Database, Tx, utcnow
 from warmline.hub.store.tables import (
     AgentRow,
     ConversationRow,
@@ -406,6 +406,10 @@ async def create_handoff(tx: Tx, *, spec: NewHandoff) -> HandoffCreated:
         company = Buyer.model_validate(row.buyer).company
     company = spec.packet.account.company or company
     now = utcnow()
+    queued_since = now
+    if spec.escalated_at is not None:
+        when = spec.escalated_at if spec.escalated_at.tzinfo else spec.escalated_at.replace(tzinfo=UTC)
+        queued_since = min(when, now)  # queue age counts from the escalation, never from the future
     handoff = HandoffRow(
         id=new_id("hnd"),
         conversation_id=conversation_id,
@@ -422,7 +426,7 @@ async def create_handoff(tx: Tx, *, spec: NewHandoff) -> HandoffCreated:
         claimed_by=None,
         claimed_at=None,
         resolved_at=None,
-        created_at=now,
+        created_at=queued_since,
         updated_at=now,
     )
     tx.session.add(handoff)
@@ -586,6 +590,20 @@ async def claim_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
         event=EventType.HANDOFF_CLAIMED,
         line=f"{_display(agent)} joined the conversation",
     )
+
+
+async def claim(db: Database, *, agent: Agent, handoff_id: str) -> Handoff:
+    """Claim with a lock-free fast path: a handoff already held by someone else is refused
+    from a plain read, so a stampede of losers never queues behind the writer."""
+    async with db.read() as session:
+        row = await repo.handoff(session, handoff_id)
+        if row is None:
+            raise NotFound("handoff", handoff_id)
+        if row.status != HandoffStatus.QUEUED:
+            found = await _refuse(session, handoff_id, agent, action="claim")
+            return handoff_model(found, await _owner(session, found))
+    async with db.write() as tx:
+        return await claim_handoff(tx, agent=agent, handoff_id=handoff_id)
 
 
 async def release_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:

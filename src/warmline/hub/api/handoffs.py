@@ -65,8 +65,7 @@ async def get_handoff(db: DB, _caller: AgentOrBot, handoff_id: str) -> HandoffDe
 @router.post("/handoffs/{handoff_id}/claim", response_model=Handoff)
 async def claim(db: DB, agent: AgentOnly, handoff_id: str) -> Handoff:
     """Take a queued handoff; 409 already_claimed (with the owner) if someone was faster."""
-    async with db.write() as tx:
-        return await service.claim_handoff(tx, agent=agent, handoff_id=handoff_id)
+    return await service.claim(db, agent=agent, handoff_id=handoff_id)
 
 
 @router.post("/handoffs/{handoff_id}/release", response_model=Handoff)

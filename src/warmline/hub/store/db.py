@@ -57,6 +57,7 @@ class EventBus:
     def __init__(self) -> None:
         self.version = 0
         self.closed = False
+        self.streams = 0  # open event streams, for status and tests
         self._changed = asyncio.Event()
 
     def notify(self) -> None:

@@ -21,6 +21,7 @@ def alembic_config() -> Config:
     """Alembic's config pointing at the hub's migrations folder."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
     return cfg
 
@@ -49,6 +50,9 @@ async def current_revision(database_url: str) -> str | None:
     """The revision the database is at (None when never migrated)."""
     from alembic.runtime.migration import MigrationContext
 
+    path = sqlite_path(database_url)
+    if path is not None and not path.exists():
+        return None  # asking must not create the file
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:

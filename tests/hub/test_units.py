@@ -1,0 +1,183 @@
+"""Rules without HTTP: URL mapping, routing inference, event visibility, claim rules on a real DB."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from warmline.domain.models import EventType, NewConversation, NewHandoff, PrincipalKind
+from warmline.domain.packet import HandoffPacket, Priority
+from warmline.hub import service
+from warmline.hub.errors import Conflict, NotFound
+from warmline.hub.events import parse_last_event_id, visible_to
+from warmline.hub.principal import Principal
+from warmline.hub.routing import infer_routing
+from warmline.hub.settings import HubSettings, async_database_url, sqlite_path
+from warmline.hub.store import repository as repo
+from warmline.hub.store.db import Database
+from warmline.hub.store.migrate import upgrade
+from warmline.hub.store.tables import ConversationRow, EventRow, MessageRow
+
+from .conftest import new_conversation, packet
+
+
+@pytest.mark.parametrize(
+    ("plain", "async_"),
+    [
+        ("sqlite:///tmp/x.db", "sqlite+aiosqlite:///tmp/x.db"),
+        ("sqlite:////abs/x.db", "sqlite+aiosqlite:////abs/x.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
+def test_async_database_url_picks_the_async_driver(plain: str, async_: str) -> None:
+    assert async_database_url(plain) == async_
+
+
+@pytest.mark.parametrize("bad", ["mysql://x/y", "not a url", "oracle+cx://h/db"])
+def test_async_database_url_refuses_what_it_cannot_serve(bad: str) -> None:
+    with pytest.raises(ValueError):
+        async_database_url(bad)
+
+
+def test_sqlite_path_and_default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert str(sqlite_path("sqlite:////var/lib/w.db")) == "/var/lib/w.db"
+    assert sqlite_path("sqlite:///:memory:") is None
+    assert sqlite_path("postgresql://h/db") is None
+    monkeypatch.setenv("WARMLINE_PORT", "9001")
+    monkeypatch.delenv("WARMLINE_DATABASE_URL", raising=False)
+    settings = HubSettings()
+    assert settings.port == 9001
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("warmline.db")
+    assert settings.max_request_bytes == 1024 * 1024
+
+
+def test_routing_infers_skills_from_families_and_reasons() -> None:
+    routing = infer_routing(HandoffPacket.model_validate(packet()))
+    assert routing.required_skills == ["drives", "quotes"]
+    assert routing.priority is Priority.HIGH  # purchase intent
+
+
+def test_routing_atex_sub_reason_and_pump_family_without_buying_is_normal() -> None:
+    p = HandoffPacket.model_validate(
+        packet(
+            reason="complexity",
+            sub_reason="atex",
+            product_family="",
+            products=[{"sku": "P-1", "family": "pump"}, {"sku": "S-1", "family": "sensor"}],
+        )
+    )
+    routing = infer_routing(p)
+    assert routing.required_skills == ["pumps", "atex", "sensors", "applications"]
+    assert routing.priority is Priority.NORMAL
+
+
+@pytest.mark.parametrize(
+    "extra", [{"urgency": "line down, need it this week"}, {"account": {"enterprise": True}}]
+)
+def test_routing_urgency_or_enterprise_is_high(extra: dict) -> None:
+    p = HandoffPacket.model_validate(packet(reason="low_confidence", **extra))
+    assert infer_routing(p).priority is Priority.HIGH
+
+
+def _event(type_: EventType, conversation_id: str | None, *, internal: bool = False) -> EventRow:
+    data = {"message": {"internal": internal}} if type_ is EventType.MESSAGE_CREATED else {}
+    return EventRow(id=1, type=type_.value, conversation_id=conversation_id, data=data)
+
+
+def test_buyers_see_only_their_transcript_events() -> None:
+    buyer = Principal(kind=PrincipalKind.BUYER, token_id="t", name="b", conversation_id="c1")
+    agent = Principal(kind=PrincipalKind.BOT, token_id="t2", name="bot")
+    assert visible_to(buyer, _event(EventType.MESSAGE_CREATED, "c1"))
+    assert visible_to(buyer, _event(EventType.CONVERSATION_CREATED, "c1"))
+    assert not visible_to(buyer, _event(EventType.MESSAGE_CREATED, "c1", internal=True))
+    assert not visible_to(buyer, _event(EventType.MESSAGE_CREATED, "c2"))
+    assert not visible_to(buyer, _event(EventType.HANDOFF_CLAIMED, "c1"))
+    assert not visible_to(buyer, _event(EventType.AGENT_CREATED, None))
+    assert visible_to(agent, _event(EventType.MESSAGE_CREATED, "c2", internal=True))
+
+
+def test_last_event_id_header_wins_and_must_be_a_number() -> None:
+    assert parse_last_event_id("42", 7) == 42
+    assert parse_last_event_id(None, 7) == 7
+    assert parse_last_event_id("  ", None) is None
+    with pytest.raises(Exception, match="integer"):
+        parse_last_event_id("abc", None)
+
+
+async def _db(url: str) -> Database:
+    await upgrade(url)
+    db = Database(url)
+    await db.start(listen=False)
+    return db
+
+
+async def test_claim_rules_on_the_service(sqlite_url: str) -> None:
+    db = await _db(sqlite_url)
+    try:
+        async with db.write() as tx:
+            ana, _ = await service.create_agent(tx, name="ana", skills=["drives"])
+            ben, _ = await service.create_agent(tx, name="ben", skills=["all"])
+            created = await service.create_handoff(
+                tx,
+                spec=NewHandoff(
+                    conversation=NewConversation.model_validate(new_conversation()),
+                    packet=HandoffPacket.model_validate(packet()),
+                ),
+            )
+        hid = created.handoff.id
+        async with db.write() as tx:
+            with pytest.raises(Conflict) as exc:
+                await service.release_handoff(tx, agent=ana, handoff_id=hid)
+        assert exc.value.code == "not_claimed"
+        async with db.write() as tx:
+            held = await service.claim_handoff(tx, agent=ana, handoff_id=hid)
+        assert held.claimed_by is not None and held.claimed_by.id == ana.id
+        async with db.write() as tx:  # claiming what you hold is fine and changes nothing
+            again = await service.claim_handoff(tx, agent=ana, handoff_id=hid)
+        assert again.claimed_at == held.claimed_at
+        for action, code in (
+            (service.claim_handoff, "already_claimed"),
+            (service.resolve_handoff, "claimed_by_other"),
+        ):
+            async with db.write() as tx:
+                with pytest.raises(Conflict) as exc:
+                    await action(tx, agent=ben, handoff_id=hid)
+            assert exc.value.code == code and exc.value.owner is not None and exc.value.owner.id == ana.id
+        async with db.write() as tx:
+            done = await service.resolve_handoff(tx, agent=ana, handoff_id=hid)
+        assert done.status == "resolved" and done.resolved_at is not None
+        async with db.write() as tx:
+            with pytest.raises(Conflict) as exc:
+                await service.claim_handoff(tx, agent=ben, handoff_id=hid)
+        assert exc.value.code == "resolved"
+        async with db.write() as tx:
+            with pytest.raises(NotFound):
+                await service.claim_handoff(tx, agent=ben, handoff_id="hnd_nope")
+        async with db.read() as session:
+            types = [e.type for e in await repo.events_after(session, 0, limit=100)]
+        # claim / resolve each wrote exactly one handoff event; refusals wrote nothing
+        assert types.count("handoff.claimed") == 1 and types.count("handoff.resolved") == 1
+        assert "handoff.released" not in types
+    finally:
+        await db.close()
+
+
+async def test_a_failed_transaction_leaves_no_rows_and_no_events(sqlite_url: str) -> None:
+    db = await _db(sqlite_url)
+    try:
+        before = await db.last_event_id()
+        with pytest.raises(RuntimeError):
+            async with db.write() as tx:
+                await service.create_conversation(tx, spec=NewConversation.model_validate(new_conversation()))
+                await tx.session.flush()
+                raise RuntimeError("boom after the rows were flushed")
+        assert await db.last_event_id() == before
+        async with db.read() as session:
+            assert await repo.events_after(session, 0, limit=10) == []
+            assert await session.scalar(select(func.count()).select_from(ConversationRow)) == 0
+            assert await session.scalar(select(func.count()).select_from(MessageRow)) == 0
+    finally:
+        await db.close()
