@@ -70,6 +70,7 @@ class Simulator:
     open: list[OpenConversation] = field(default_factory=list)
     handoffs_created: int = 0
     messages_posted: int = 0
+    seed_epoch: datetime = field(default_factory=lambda: datetime.now(UTC).replace(second=0, microsecond=0))
 
     def __post_init__(self) -> None:
         self._client = httpx.AsyncClient(
@@ -95,8 +96,12 @@ class Simulator:
     # --- seeding --------------------------------------------------------------------------
 
     async def seed(self, *, workspace: str = "demo") -> list[str]:
-        """Hand off every scenario once (idempotent per workspace); returns handoff ids."""
-        now = datetime.now(UTC)
+        """Hand off every scenario once (idempotent per workspace); returns handoff ids.
+
+        The bodies depend only on the scenarios and ``seed_epoch``, so a retried seed sends
+        the very same requests and the hub's idempotency keys answer with the first result.
+        """
+        now = self.seed_epoch
         ids: list[str] = []
         for index, scenario in enumerate(self.scenarios):
             transcript, decision = await play_scenario(self.engine, scenario)
@@ -104,7 +109,7 @@ class Simulator:
                 log.warning("scenario %s did not escalate; not seeded", scenario.id)
                 continue
             # spread ages over the last ~2 hours so the queue's timers differ
-            escalated_at = now - timedelta(minutes=3 + index * 5 + self.rng.randint(0, 4))
+            escalated_at = now - timedelta(minutes=3 + index * 5 + random.Random(index).randint(0, 4))
             start = escalated_at - timedelta(seconds=40 * len(transcript))
             messages = [
                 {
