@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import click
 
@@ -18,7 +19,10 @@ import click
 )
 @click.option("--seed/--no-seed", default=True, show_default=True, help="hand off every scenario once first")
 @click.option(
-    "--steps", type=int, default=None, help="stop after this many live actions (default: run forever)"
+    "--steps",
+    type=int,
+    default=None,
+    help="stop after this many live actions (default: run forever)",
 )
 @click.option(
     "--interval",
@@ -68,7 +72,5 @@ def simulate(
             err=True,
         )
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a forever-run stops
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
