@@ -60,7 +60,6 @@ _PURCHASE_CUES = {
             "all our sites",
             "all our plants",
             "every site",
-            "framework",
             "roll out",
             "rollout",
             "fleet wide",
@@ -152,10 +151,18 @@ _ASKED_ATTRIBUTES = {
     "ratio": ["ratio", "reduction"],
     "thread": ["thread", "port"],
     "material": ["material", "stainless", "brass", "made of"],
-    "mounting": ["mounting", "mounting pattern", "bolt pattern", "flange", "footprint"],
+    "mounting": [
+        "mounting",
+        "mounting pattern",
+        "bolt pattern",
+        "flange",
+        "footprint",
+        "shaft",
+        "hollow shaft",
+    ],
     "bore": ["bore", "inner diameter"],
     "dynamic_load": ["load rating", "dynamic load", "load"],
-    "weight": ["weight", "mass", "heavy"],
+    "mass": ["weight", "mass", "heavy"],
     "power": ["power", "kw"],
     "atex": ["atex", "ex rating"],
     "medium": ["fluid", "medium", "media", "glycol", "oil"],
@@ -748,7 +755,9 @@ class EscalationEngine:
         if ev is None:
             return Proposal(Outcome.CLARIFY, reply=phrasing.which_product_reply(False, [], {}))
         asked = [k for k, phrases in _ASKED_SETS.items() if phrases.matches(state.current.turn.body)]
-        conflicts = sig.source_disagreement([ev], asked or policy.retrieval.key_attributes, seq)
+        conflicts = sig.source_disagreement(
+            [ev], asked or policy.retrieval.key_attributes, seq, policy.retrieval.authoritative_kinds
+        )
         if conflicts and (not asked or any(str(c.value).split(".", 1)[1] in asked for c in conflicts)):
             attr = str(conflicts[0].value).split(".", 1)[1]
             return Proposal(
@@ -913,6 +922,11 @@ class EscalationEngine:
         if family:
             hits = [h for h in hits if h.family == family] or hits
         weak = sig.weak_retrieval(hits, policy.retrieval.weak_top_score, seq)
+        filters_only = " ".join(p for p in query.split() if re.search(r"[:<>=]", p))
+        if weak and " " in filters_only:
+            # the words matched poorly, but the stated requirements may still pin products down
+            hits = [h for h in await grounder.search(filters_only) if h.status == "active"]
+            weak = sig.weak_retrieval(hits, policy.retrieval.weak_top_score, seq)
         if weak or not hits:
             return Proposal(
                 Outcome.ESCALATE,
@@ -1074,7 +1088,6 @@ _EQUALS = {
     "bore": "bore",
     "poles": "poles",
     "thread": "thread",
-    "size": "thread",
     "length": "length",
     "washdown": "washdown",
 }
@@ -1124,7 +1137,8 @@ def _search_query(text: str, family: str | None, constraints: Sequence[Constrain
     Operating conditions become minimum ratings (a 6 bar line needs a valve rated >= 6 bar);
     identity attributes (voltage, thread, size) must match.
     """
-    words = [w for w in content_tokens(text) if w not in _FILLER and not re.search(r"\d", w)]
+    words = [w for w in content_tokens(text) if w not in _FILLER and len(w) > 2 and not re.search(r"\d", w)]
+    words += [c.value.lower() for c in constraints if c.name == "size"]
     parts = words[:8]
     if family:
         parts.append(f"family:{family}")

@@ -300,13 +300,7 @@ def extract_constraints(text: str, turn: int | None = None) -> list[Constraint]:
             continue
         name = _DIMENSION_NAMES.get(q.dimension)
         if q.dimension == "length":
-            after = lowered[end : end + 12]
-            if re.match(r"\s*(cable|lead|long|length|of cable)", after) or re.search(
-                r"(cable|length)\s*(of)?\s*$", lowered[max(0, start - 14) : start]
-            ):
-                name = "length"
-            else:
-                name = "size"
+            name = _length_name(lowered, start, end, q.original)
         if name is None:
             continue
         value, unit = _value_text(q)
@@ -325,6 +319,27 @@ def extract_constraints(text: str, turn: int | None = None) -> list[Constraint]:
                 break
     found.sort(key=lambda pair: pair[0])
     return [c for _, c in found]
+
+
+_OUTER = re.compile(r"^\s*(outer diameter|outside diameter|od)\b|^\s*(outer|outside)\b")
+_OUTER_BEFORE = re.compile(r"\b(od|outer diameter|outside diameter)\s*(of)?\s*$")
+_BORE_AFTER = re.compile(r"^\s*(bore|inner diameter|id|shaft)\b")
+_LENGTH_WORDS = re.compile(r"^\s*(cable|lead|long|length|of cable)\b")
+_LENGTH_BEFORE = re.compile(r"(cable|length)\s*(of)?\s*$")
+
+
+def _length_name(lowered: str, start: int, end: int, original: str) -> str:
+    """Which length a buyer means: bore, outer diameter, cable length, or just a dimension."""
+    after, before = lowered[end : end + 20], lowered[max(0, start - 20) : start]
+    if _BORE_AFTER.match(after):
+        return "bore"
+    if _OUTER.match(after) or _OUTER_BEFORE.search(before):
+        return "outer_diameter"
+    if _LENGTH_WORDS.match(after) or _LENGTH_BEFORE.search(before):
+        return "length"
+    if re.search(r"\d\s*(m|metres?|meters?|ft|feet)\s*$", original.strip(), re.I):
+        return "length"  # metres are cable runs; millimetres are dimensions
+    return "dimension"
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:

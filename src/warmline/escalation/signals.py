@@ -96,15 +96,27 @@ def weak_retrieval(hits: Sequence[RetrievalHit], threshold: float, turn: int | N
 
 
 def source_disagreement(
-    products: Sequence[ProductEvidence], key_attributes: Sequence[str], turn: int | None = None
+    products: Sequence[ProductEvidence],
+    key_attributes: Sequence[str],
+    turn: int | None = None,
+    authoritative_kinds: Sequence[str] | None = None,
 ) -> list[Signal]:
-    """Sources disagree on a key value of a product under discussion."""
+    """Sources disagree on a key value of a product under discussion.
+
+    With ``authoritative_kinds``, only disagreement between technical sources counts: a
+    brochure claiming more than the datasheet is a note, not a reason to doubt the datasheet.
+    """
     keys = {k.lower() for k in key_attributes}
+    technical = {k.lower() for k in authoritative_kinds} if authoritative_kinds is not None else None
     found = []
     for product in products:
         for conflict in product.conflicts:
             if conflict.attribute.lower() not in keys:
                 continue
+            if technical is not None:
+                values = {v for _, kind, v in conflict.values if kind.lower() in technical}
+                if len(values) < 2:
+                    continue
             values = "; ".join(f"{title} ({kind}): {value}" for title, kind, value in conflict.values)
             found.append(
                 Signal(
