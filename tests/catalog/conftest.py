@@ -27,5 +27,13 @@ async def engine(database_url: str) -> AsyncIterator[object]:
 
 
 @pytest.fixture
+def bearing_tables() -> Path:
+    """The real bearing tables (read-only, beside the repository)."""
+    if not BEARINGS.is_dir():
+        pytest.skip(f"bearing tables not at {BEARINGS}")
+    return BEARINGS
+
+
+@pytest.fixture
 def service(engine) -> CatalogService:
     return CatalogService(engine)

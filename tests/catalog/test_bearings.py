@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import BEARING_MAPPING, BEARINGS
+from pathlib import Path
 
 from warmline.catalog.ingest import collect, ingest_path
 from warmline.catalog.service import CatalogService
+from warmline.resources import resource_path
 
-pytestmark = pytest.mark.skipif(not BEARINGS.is_dir(), reason=f"bearing tables not at {BEARINGS}")
+MAPPING = resource_path("mappings", "bearings.toml")
 
 
-def test_mapping_reads_the_foreign_tables_without_errors() -> None:
-    col = collect(BEARINGS, mapping=BEARING_MAPPING)
+def test_mapping_reads_the_foreign_tables_without_errors(bearing_tables: Path) -> None:
+    col = collect(bearing_tables, mapping=MAPPING)
     assert col.errors == []
     assert len(col.products) == 9 + 25 + 9 + 31 + 27  # every data row of the five tables
     p625 = col.products["625"]  # "* 625" in the table: popular size marker stripped from the SKU
@@ -30,8 +30,8 @@ def test_mapping_reads_the_foreign_tables_without_errors() -> None:
     assert (tapered["dynamic_load"], tapered["width"]) == ("22.4 kN", "14.25 mm")
 
 
-async def test_dimensional_substitutes(engine) -> None:
-    report = await ingest_path(engine, BEARINGS, mapping=BEARING_MAPPING)
+async def test_dimensional_substitutes(engine, bearing_tables: Path) -> None:
+    report = await ingest_path(engine, bearing_tables, mapping=MAPPING)
     assert report.products_created == 101
     svc = CatalogService(engine)
 

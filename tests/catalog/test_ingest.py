@@ -182,7 +182,8 @@ async def test_bad_files_are_refused_with_every_error_and_nothing_written(engine
         "valve, connector, cable, sensor, bearing)",
         "bad.csv:4: torque [N·m]: 'lots' is not a number in N·m",
         "bad.csv:4: name: missing",
-        "bad.csv:5: ip: 'IP6' is not read as ip (ip): not an IP rating (IP followed by two digits, e.g. IP65)",
+        "bad.csv:5: ip: 'IP6' is not read as ip (ip): "
+        "not an IP rating (IP followed by two digits, e.g. IP65)",
         "bad.csv:5: status: 'retired' is not one of active, discontinued, superseded",
         "bad.csv:6: sku: 'OK-1' appears twice in this run (first at bad.csv:2)",
         "bad.jsonl:2: json: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
@@ -210,7 +211,8 @@ async def test_a_refused_reingest_leaves_the_catalog_as_it_was(engine, tmp_path:
     with pytest.raises(IngestError) as info:
         await ingest_path(engine, folder)
     assert info.value.errors == [
-        "a_products.csv:2: ip: 'IP5' is not read as ip (ip): not an IP rating (IP followed by two digits, e.g. IP65)"
+        "a_products.csv:2: ip: 'IP5' is not read as ip (ip): "
+        "not an IP rating (IP followed by two digits, e.g. IP65)"
     ]
     assert await _counts(engine) == before
     assert await CatalogService(engine).spec_sheet("TB-200") == sheet_before

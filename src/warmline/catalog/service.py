@@ -697,8 +697,8 @@ class CatalogService:
         scored = []
         for pid, row in rows.items():
             is_succ = row.sku in successors
-            if not include_discontinued and row.status != Lifecycle.ACTIVE.value and not is_succ:
-                continue
+            if not include_discontinued and row.status != Lifecycle.ACTIVE.value:
+                continue  # successors too: the chain is followed through them to the current part
             verdicts = [
                 _verdict(c, vals[pid].get(c.attribute), implicit=c in hard or c in implicit) for c in checks
             ]
@@ -721,12 +721,14 @@ class CatalogService:
             row, verdicts, is_succ = item
             asked = [v for v in verdicts if not v.implicit]
             implied = [v for v in verdicts if v.implicit]
-            s = 3.0 * sum(_points(v) for v in asked) + 1.0 * sum(_points(v) for v in implied)
+            # Weights make the order lexicographic: successor, lifecycle, what was asked,
+            # then like-for-like checks, then closeness to the original.
+            s = 20.0 * sum(_points(v) for v in asked) + 1.0 * sum(_points(v) for v in implied)
             s -= 0.5 * min(distance(row), 2.0)
             if is_succ:
-                s += 100.0 - successors.index(row.sku)
+                s += 10000.0 - successors.index(row.sku)
             if row.status != Lifecycle.ACTIVE.value:
-                s -= 50.0
+                s -= 5000.0
             return s
 
         scored.sort(key=lambda it: (-score(it), it[0].sku))

@@ -287,7 +287,8 @@ _ATEX_T_RE = re.compile(r"\bT([1-6])\b")
 _ATEX_EPL_RE = re.compile(r"\b([GD][abc])\b")
 _ATEX_PROT_RE = re.compile(r"\bEx\s+([a-z]{1,3}[A-Z]?)\b")
 _ATEX_FIND_RE = re.compile(
-    r"(?:⟨?Ex⟩?\s+)?\bII\s*[123]\s*(?:GD|G|D)\b(?:[ \t]*(?:Ex\s+[a-z]{1,3}[A-Z]?|III?[ABC]|T[1-6]|[GD][abc]|X)\b)*"
+    r"(?:⟨?Ex⟩?\s+)?\bII\s*[123]\s*(?:GD|G|D)\b"
+    r"(?:[ \t]*(?:Ex\s+[a-z]{1,3}[A-Z]?|III?[ABC]|T[1-6]|[GD][abc]|X)\b)*"
     r"|\bEx\s+[a-z]{1,3}[A-Z]?\s+III?[ABC](?:[ \t]+(?:T[1-6]|[GD][abc])\b)*"
 )
 
