@@ -1,0 +1,1 @@
+"""Qt item models over plain console state (testable without widgets or a hub)."""

@@ -1,0 +1,174 @@
+"""qasync bootstrap for the console, with one way in and one way out.
+
+In: QApplication -> qasync.QEventLoop -> window + session -> session.start().
+Out (the only path): window closeEvent -> exit event -> cancel and await every task ->
+close the HTTP client -> return the exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import qasync
+import shiboken6
+from PySide6.QtWidgets import QApplication
+
+from warmline.console.client import HubClient
+from warmline.console.session import Session
+from warmline.console.widgets.main_window import MainWindow
+
+LoopHook = Callable[[asyncio.AbstractEventLoop], Awaitable[Any] | None]
+
+
+def _application(offscreen: bool) -> QApplication:
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    if offscreen:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication([sys.argv[0] if sys.argv else "warmline"])
+    app.setApplicationName("Warmline")
+    app.setOrganizationName("Warmline")
+    return app
+
+
+def run_console(
+    hub_url: str,
+    token: str,
+    *,
+    screenshot: Path | None = None,
+    on_loop_started: LoopHook | None = None,
+    screenshot_timeout: float = 30.0,
+) -> int:
+    """Run the console until its window closes; returns the process exit code.
+
+    ``on_loop_started(loop)`` runs once the qasync loop is up (the demo starts its
+    simulator there); if it returns an awaitable, that runs as a task alongside the
+    console and is cancelled and awaited on shutdown.
+    """
+    app = _application(offscreen=screenshot is not None)
+    # The window closing must not stop Qt under the asyncio loop; the shutdown path does.
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(
+            console_main(
+                hub_url,
+                token,
+                screenshot=screenshot,
+                on_loop_started=on_loop_started,
+                screenshot_timeout=screenshot_timeout,
+            )
+        )
+    finally:
+        close_qasync_loop(loop)
+
+
+def close_qasync_loop(loop: qasync.QEventLoop) -> None:
+    """Close the loop and destroy its Qt timer object here, on the GUI thread.
+
+    qasync keeps pending call_later timers (e.g. an HTTP read timeout) on one QObject that
+    Python owns. Left to the garbage collector, it can be destroyed on another thread
+    (the embedded hub's), which cannot stop its timers ("Timers cannot be stopped from
+    another thread"); the next timer tick then hits freed memory and Qt crashes.
+    """
+    loop.close()
+    asyncio.set_event_loop(None)
+    timer = getattr(loop, "_timer", None)
+    if timer is not None and shiboken6.isValid(timer):
+        shiboken6.delete(timer)
+    gc.collect()
+
+
+async def console_main(
+    hub_url: str,
+    token: str,
+    *,
+    screenshot: Path | None = None,
+    on_loop_started: LoopHook | None = None,
+    screenshot_timeout: float = 30.0,
+    window_ready: Callable[[MainWindow], None] | None = None,
+) -> int:
+    """The console's life inside a running loop (tests drive this one directly)."""
+    client = HubClient(hub_url, token)
+    session = Session(client)
+    window = MainWindow(session, hub_url=hub_url)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.show()
+    session.start()
+    if window_ready is not None:
+        window_ready(window)
+
+    side_tasks: list[asyncio.Task[Any]] = []
+    if on_loop_started is not None:
+        result = on_loop_started(asyncio.get_running_loop())
+        if inspect.isawaitable(result):
+            side_tasks.append(asyncio.ensure_future(result))
+    outcome = {"code": 0}
+    if screenshot is not None:
+        side_tasks.append(
+            asyncio.ensure_future(_screenshot(window, session, screenshot, screenshot_timeout, outcome))
+        )
+
+    await closed.wait()
+
+    window.hide()
+    for task in side_tasks:
+        task.cancel()
+    results = await asyncio.gather(*side_tasks, return_exceptions=True)
+    await session.aclose()
+    # Destroy the window (and the session it owns) here, on the GUI thread, not in some later GC.
+    shiboken6.delete(window)
+    for r in results:
+        if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+            print(f"warmline console: background task failed: {r!r}", file=sys.stderr)
+            outcome["code"] = outcome["code"] or 1
+    return outcome["code"]
+
+
+def screenshot_ready(window: MainWindow) -> bool:
+    """Queue filled, a handoff selected, its card and transcript rendered."""
+    session = window.session
+    current = session.current
+    return (
+        window.queue_panel.proxy.rowCount() > 0
+        and current is not None
+        and window.card.handoff is not None
+        and window.card.handoff.id == current.id
+        and session.transcript.rowCount() > 0
+    )
+
+
+async def _screenshot(
+    window: MainWindow, session: Session, path: Path, timeout: float, outcome: dict[str, int]
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not screenshot_ready(window) and loop.time() < deadline:
+        if session.loaded and window.queue_panel.proxy.rowCount() == 0 and session.queue.rowCount() > 0:
+            window.queue_panel.set_only_expertise(False)  # nothing in my expertise: show all
+        if session.loaded and session.current_id is None:
+            window.queue_panel.select_first()
+        await asyncio.sleep(0.05)
+    ready = screenshot_ready(window)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        print(f"warmline console: could not write the screenshot to {path}", file=sys.stderr)
+        outcome["code"] = 1
+    elif not ready:
+        print(
+            f"warmline console: the queue or the handoff was not ready after {timeout:.0f}s; "
+            f"saved what was on screen to {path}",
+            file=sys.stderr,
+        )
+        outcome["code"] = 1
+    window.close()

@@ -1,0 +1,269 @@
+"""The console's controller: between the widgets and the hub client.
+
+Widgets call plain methods (``select``, ``claim``, ``send``...) and listen to signals;
+the session runs the network work as tasks it keeps references to (qasync's
+``asyncSlot`` does not, qasync #98), feeds the Qt models, and reports outcomes as
+signals. It never touches a widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from warmline.console.client import ConnectionState, EventStream, HubClient, HubError
+from warmline.console.models.queue_model import QueueModel
+from warmline.console.models.transcript_model import TranscriptModel
+from warmline.domain.models import (
+    Agent,
+    Event,
+    EventType,
+    HandoffDetail,
+    HandoffStatus,
+    HandoffSummary,
+    PrincipalKind,
+)
+
+log = logging.getLogger(__name__)
+
+_STATE_FIELDS = ("status", "priority", "claimed_by", "claimed_at", "resolved_at", "required_skills")
+
+
+class Session(QObject):
+    """One signed-in specialist's live view of the hub."""
+
+    connection_changed = Signal(str, str)  # ConnectionState value, detail
+    signed_in = Signal(object)  # Agent
+    queue_loaded = Signal()
+    current_changed = Signal(object)  # HandoffDetail | None: a new handoff is shown
+    current_state_changed = Signal(object)  # HandoffDetail: same handoff, new status/owner
+    notice = Signal(str, str)  # level (info|success|warning|error), sentence
+    reply_sent = Signal(str)  # idempotency key
+    reply_failed = Signal(str, str)  # idempotency key, sentence
+
+    def __init__(self, client: HubClient, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.queue = QueueModel(self)
+        self.transcript = TranscriptModel(self)
+        self.me: Agent | None = None
+        self.stream: EventStream | None = None
+        self.current: HandoffDetail | None = None
+        self._current_id: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+        self.loaded = False
+        self._clock = QTimer(self)
+        self._clock.setInterval(tick_ms)
+        self._clock.timeout.connect(self.queue.tick)
+
+    # --- task keeping ------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any] | None:
+        """Run a coroutine as a task we hold on to until it ends (or shutdown cancels it)."""
+        if self._closing:
+            coro.close()
+            return None
+        task = asyncio.get_event_loop().create_task(coro, name=name or None)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("console task %s failed", task.get_name(), exc_info=exc)
+            self.notice.emit("error", f"Something went wrong: {exc}")
+
+    @property
+    def tasks(self) -> frozenset[asyncio.Task[Any]]:
+        return frozenset(self._tasks)
+
+    async def aclose(self) -> None:
+        """The one way out: cancel and await every task, then close the HTTP client."""
+        self._closing = True
+        self._clock.stop()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.client.aclose()
+
+    # --- start-up ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Sign in, load the queue and follow the event stream (docs/api.md start-up protocol)."""
+        self.spawn(self._start(), "session-start")
+
+    async def _start(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                me = await self.client.me()
+                if me.kind != PrincipalKind.AGENT or me.agent is None:
+                    self.connection_changed.emit(ConnectionState.UNAUTHORIZED.value, "not a specialist token")
+                    self.notice.emit(
+                        "error", "This token does not belong to a specialist; the console needs one."
+                    )
+                    return
+                self.me = me.agent
+                self.queue.set_agent(me.agent)
+                self.signed_in.emit(me.agent)
+                page = await self.client.list_handoffs()
+                break
+            except HubError as exc:
+                if exc.status == 401:
+                    self.connection_changed.emit(ConnectionState.UNAUTHORIZED.value, exc.message)
+                    self.notice.emit("error", f"The hub refused this token: {exc.message}")
+                    return
+                self.connection_changed.emit(ConnectionState.RECONNECTING.value, exc.message)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.queue.tick()
+        self.queue.apply_many(page.items)
+        self.loaded = True
+        self._clock.start()
+        self.queue_loaded.emit()
+        self.stream = EventStream(
+            self.client,
+            last_event_id=page.last_event_id,
+            on_event=self.apply_event,
+            on_state=self._on_stream_state,
+        )
+        await self.stream.run()
+
+    # --- events --------------------------------------------------------------------------
+
+    def _on_stream_state(self, state: ConnectionState, detail: str) -> None:
+        self.connection_changed.emit(state.value, detail)
+
+    def apply_event(self, event: Event) -> None:
+        """Bring the models up to date with one event from the hub's log."""
+        if event.type in (
+            EventType.HANDOFF_CREATED,
+            EventType.HANDOFF_CLAIMED,
+            EventType.HANDOFF_RELEASED,
+            EventType.HANDOFF_RESOLVED,
+        ):
+            self._apply_handoff(event.handoff())
+        elif event.type == EventType.MESSAGE_CREATED:
+            self.transcript.merge([event.message()])
+
+    def _apply_handoff(self, summary: HandoffSummary) -> None:
+        self.queue.apply(summary)
+        current = self.current
+        if current is not None and current.id == summary.id:
+            update = {k: getattr(summary, k) for k in _STATE_FIELDS}
+            if any(getattr(current, k) != v for k, v in update.items()):
+                self.current = current.model_copy(update=update)
+                self.current_state_changed.emit(self.current)
+
+    # --- selection -----------------------------------------------------------------------
+
+    @property
+    def current_id(self) -> str | None:
+        return self._current_id
+
+    def select(self, handoff_id: str | None) -> None:
+        """Show a handoff: its packet and transcript (loaded in the background; latest wins)."""
+        if handoff_id == self._current_id:
+            return
+        self._current_id = handoff_id
+        self.current = None
+        summary = self.queue.summary(handoff_id) if handoff_id else None
+        self.transcript.set_conversation(summary.conversation_id if summary else None)
+        self.current_changed.emit(None)
+        if handoff_id:
+            self.spawn(self._load(handoff_id), f"load-{handoff_id}")
+
+    async def _load(self, handoff_id: str) -> None:
+        try:
+            detail = await self.client.get_handoff(handoff_id)
+        except HubError as exc:
+            if self._current_id == handoff_id:
+                self.notice.emit("error", f"Could not open the handoff: {exc.message}")
+            return
+        if self._current_id != handoff_id:
+            return  # the user moved on
+        if self.transcript.conversation_id != detail.conversation_id:
+            self.transcript.set_conversation(detail.conversation_id)
+        # Merge, not replace: live messages may have arrived while we waited.
+        self.transcript.merge(detail.conversation.messages)
+        self.current = detail
+        self.current_changed.emit(detail)
+
+    def is_mine(self, handoff: HandoffSummary | None = None) -> bool:
+        """True when I hold this (or the current) handoff."""
+        h = handoff or self.current
+        return bool(
+            h is not None
+            and self.me is not None
+            and h.status == HandoffStatus.CLAIMED
+            and h.claimed_by is not None
+            and h.claimed_by.id == self.me.id
+        )
+
+    # --- actions -------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Claim the current handoff (atomic on the hub; a lost race names the owner)."""
+        if self.current is not None:
+            self.spawn(self._act("claim", self.current.id), "claim")
+
+    def release(self) -> None:
+        """Put the current handoff back in the queue."""
+        if self.current is not None:
+            self.spawn(self._act("release", self.current.id), "release")
+
+    def resolve(self) -> None:
+        """Close the current handoff."""
+        if self.current is not None:
+            self.spawn(self._act("resolve", self.current.id), "resolve")
+
+    async def _act(self, action: str, handoff_id: str) -> None:
+        call = {"claim": self.client.claim, "release": self.client.release, "resolve": self.client.resolve}
+        company = self.current.buyer_company if self.current else ""
+        try:
+            handoff = await call[action](handoff_id)
+        except HubError as exc:
+            if exc.owner is not None:
+                if action == "claim":
+                    text = f"{exc.owner.name} already claimed this handoff ({company})."
+                else:
+                    text = f"{exc.owner.name} holds this handoff now; you can read it but not {action} it."
+                self.notice.emit("warning", text)
+                with contextlib.suppress(HubError):  # show the true owner on the card
+                    self._apply_handoff(await self.client.get_handoff(handoff_id))
+            else:
+                self.notice.emit("error", f"Could not {action}: {exc.message}")
+            return
+        self._apply_handoff(handoff)
+        done = {"claim": "Claimed", "release": "Released", "resolve": "Resolved"}[action]
+        self.notice.emit("success", f"{done}: {company or handoff_id}.")
+
+    def send(self, body: str, idempotency_key: str) -> None:
+        """Reply in the current conversation; the caller keeps the text until reply_sent."""
+        current = self.current
+        if current is None:
+            self.reply_failed.emit(idempotency_key, "No handoff is open.")
+            return
+        self.spawn(self._send(current.conversation_id, body, idempotency_key), "send")
+
+    async def _send(self, conversation_id: str, body: str, key: str) -> None:
+        try:
+            message = await self.client.post_message(conversation_id, body, idempotency_key=key)
+        except HubError as exc:
+            owner = f" ({exc.owner.name} holds it)" if exc.owner else ""
+            self.reply_failed.emit(key, f"Not sent{owner}: {exc.message}")
+            return
+        self.transcript.merge([message])
+        self.reply_sent.emit(key)
