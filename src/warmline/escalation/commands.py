@@ -43,7 +43,7 @@ def escalation(file: Path, as_json: bool, database_url: str | None, policy_path:
         click.echo(format_report(report))
 
 
-async def _run(conversations: list, policy: Policy, database_url: str | None):  # noqa: ANN202
+async def _run(conversations: list, policy: Policy, database_url: str | None):
     from warmline.catalog.demo import ensure_demo_catalog
     from warmline.catalog.service import CatalogService, make_engine
     from warmline.escalation.engine import EscalationEngine

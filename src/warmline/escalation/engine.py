@@ -633,7 +633,14 @@ class EscalationEngine:
         if not focus and not family:
             hits = await grounder.search(text)
             weak = sig.weak_retrieval(hits, policy.retrieval.weak_top_score, seq)
-            if not weak and hits and intent in (Intent.LOOKUP, Intent.DOCUMENT_REQUEST, Intent.OTHER):
+            referent = bool(_REFERENT.search(text))
+            # "this"/"it" with nothing named before points at something we cannot see: ask
+            if (
+                not referent
+                and not weak
+                and hits
+                and intent in (Intent.LOOKUP, Intent.DOCUMENT_REQUEST, Intent.OTHER)
+            ):
                 family = hits[0].family
             else:
                 if prior_clarify >= 2:

@@ -11,6 +11,8 @@ and replay stops at the engine's first escalation. Scores are per conversation f
 escalate decision (did it hand off at all) and per turn for the outcome confusion table.
 """
 
+# ruff: noqa: E501 - plain sentences and regexes read better unbroken
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,8 @@ the textual requirements a catalog filter cannot read (fluid, washdown, thread, 
 and the commercial facts (how many, by when, where).
 """
 
+# ruff: noqa: E501 - plain sentences and regexes read better unbroken
+
 from __future__ import annotations
 
 import re

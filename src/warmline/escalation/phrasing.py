@@ -4,6 +4,8 @@ Facts come from the catalog and the packet; this module only words them. An opti
 language model may rephrase a reply (see ``llm.py``), never invent its facts.
 """
 
+# ruff: noqa: E501 - plain sentences and regexes read better unbroken
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -11,7 +11,6 @@ from pathlib import Path
 from warmline.escalation.text import PhraseSet, tokens
 from warmline.resources import resource_path
 
-
 # family words in different list items or clauses are different products
 _CHUNKS = re.compile(r"[,;:.!?()/]|\b(?:and|or|plus|with|and/or|for)\b", re.I)
 
