@@ -46,3 +46,7 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="warmline")
 def main() -> None:
     """Warmline: the agent-assist console for B2B product specialists."""
+
+
+if __name__ == "__main__":
+    main()
