@@ -49,7 +49,7 @@ async def test_gearbox_replacement_hands_off_with_a_warm_packet(engine_on_db: Es
     assert (constraints["torque"].value, constraints["torque"].unit) == ("≥ 180", "N·m")
     assert constraints["ip"].value == "IP65" and constraints["washdown"].value == "yes"
     assert all(c.source_turn == 3 for c in packet.constraints)
-    assert packet.urgency == "this month (turn 3)"
+    assert packet.urgency == "this month" and packet.urgency_turn == 3
     assert any("mounting" in n.text and n.source_turn == 5 for n in packet.unresolved)
     assert any("250" in n.text for n in packet.confidence_notes)  # the GX-240 torque conflict travels along
     assert any(d.sku == "GX-240" and d.kind == "datasheet" and d.score is not None for d in packet.documents)

@@ -67,7 +67,7 @@ def test_route_uses_families_reason_and_certification() -> None:
     assert skills == ["pneumatics", "atex"] and priority is Priority.NORMAL
     quote, prio = route(_packet(reason="purchase_intent", sub_reason="quote_request", product_family="pump"))
     assert quote == ["pumps", "quotes"] and prio is Priority.HIGH
-    _, outage = route(_packet(urgency="line is down (turn 1)"), "troubleshooting")
+    _, outage = route(_packet(urgency="line is down", urgency_turn=1), "troubleshooting")
     assert outage is Priority.URGENT
     _, key = route(_packet(account=AccountFacts(tier="key")))
     assert key is Priority.HIGH

@@ -134,6 +134,7 @@ class HandoffPacket(BaseModel):
     unresolved: list[Note] = Field(default_factory=list, max_length=MAX_ITEMS)
     account: AccountFacts = Field(default_factory=AccountFacts)
     urgency: str = Field(default="", max_length=200, examples=["delivery needed this month"])
+    urgency_turn: int | None = Field(default=None, ge=1)
     quantities: list[Quantity] = Field(default_factory=list, max_length=MAX_ITEMS)
     signals: list[str] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="names of the signals that drove the decision"

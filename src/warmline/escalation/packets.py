@@ -107,9 +107,9 @@ def build_packet(data: PacketInput) -> HandoffPacket:
         unresolved.append(
             Note(text=f"Buyer's last message: \u201c{question[:1900]}\u201d", source_turn=current.turn.seq)
         )
-    urgency = ""
+    urgency, urgency_turn = "", None
     if urgency_info:
-        urgency = f"{urgency_info.urgency} (turn {urgency_info.turn.seq})"
+        urgency, urgency_turn = urgency_info.urgency, urgency_info.turn.seq
     return HandoffPacket(
         reason=data.reason,
         sub_reason=data.sub_reason,
@@ -124,6 +124,7 @@ def build_packet(data: PacketInput) -> HandoffPacket:
         unresolved=unresolved[:MAX_ITEMS],
         account=account,
         urgency=urgency[:200],
+        urgency_turn=urgency_turn,
         quantities=quantities[:MAX_ITEMS],
         signals=list(dict.fromkeys(s.name for s in data.signals))[:MAX_ITEMS],
     )
