@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import qasync
+import shiboken6
 
 from .hubdata import HubData
 
@@ -37,13 +38,14 @@ async def wait_until(condition: Callable[[], Any], what: str, timeout: float = D
 def qloop(qapp) -> Iterator[qasync.QEventLoop]:
     """A qasync loop on the test QApplication (Qt quits only through our shutdown path)."""
     qapp.setQuitOnLastWindowClosed(False)
+    from warmline.console.app import close_qasync_loop, install_asyncgen_hooks
+
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
     try:
         yield loop
     finally:
-        from warmline.console.app import close_qasync_loop
-
         close_qasync_loop(loop)
 
 
@@ -94,7 +96,7 @@ def data(hub) -> Iterator[HubData]:
 
 
 @pytest.fixture
-def open_console(qloop, qtbot) -> Iterator[Callable[[str, str], Any]]:
+def open_console(qloop, qapp) -> Iterator[Callable[[str, str], Any]]:
     """Open a console window signed in with a token; closed through the shutdown path afterwards."""
     from warmline.console.client import HubClient
     from warmline.console.session import Session
@@ -105,14 +107,17 @@ def open_console(qloop, qtbot) -> Iterator[Callable[[str, str], Any]]:
     def opener(base_url: str, token: str) -> MainWindow:
         session = Session(HubClient(base_url, token))
         window = MainWindow(session, hub_url=base_url)
-        qtbot.addWidget(window)
         window.show()
         session.start()
         windows.append(window)
         return window
 
     yield opener
+    # The app's shutdown path: close, cancel and await tasks, close the client, then delete the
+    # window on this (GUI) thread. (Not qtbot.addWidget: pytest-qt deletes registered widgets
+    # before fixtures tear down, which would pull the session out from under aclose().)
     for window in windows:
         window.close()
         qloop.run_until_complete(window.session.aclose())
         assert not window.session.tasks
+        shiboken6.delete(window)

@@ -11,20 +11,34 @@ import asyncio
 import gc
 import inspect
 import os
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import qasync
 import shiboken6
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from warmline.console.client import HubClient
+from warmline.console.client import ConnectionState, HubClient
 from warmline.console.session import Session
 from warmline.console.widgets.main_window import MainWindow
 
 LoopHook = Callable[[asyncio.AbstractEventLoop], Awaitable[Any] | None]
+
+
+# Harmless notices of Qt's offscreen platform (used for --screenshot and tests); every other
+# Qt message still goes to stderr.
+_QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+
+
+def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if message in _QUIET_QT_MESSAGES:
+        return
+    print(message, file=sys.stderr)
 
 
 def _application(offscreen: bool) -> QApplication:
@@ -33,6 +47,7 @@ def _application(offscreen: bool) -> QApplication:
         return existing  # type: ignore[return-value]
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    qInstallMessageHandler(_qt_message)
     app = QApplication([sys.argv[0] if sys.argv else "warmline"])
     app.setApplicationName("Warmline")
     app.setOrganizationName("Warmline")
@@ -58,6 +73,7 @@ def run_console(
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
     try:
         return loop.run_until_complete(
             console_main(
@@ -72,6 +88,19 @@ def run_console(
         close_qasync_loop(loop)
 
 
+def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
+    """Give async generators a finalizer on this loop, as asyncio's own run_forever does.
+
+    qasync's run_forever skips this, so an abandoned generator (httpx's byte iterators
+    under an SSE stream that was cut) would be closed synchronously by the garbage
+    collector, outside any loop, and fail there.
+    """
+    firstiter = getattr(loop, "_asyncgen_firstiter_hook", None)
+    finalizer = getattr(loop, "_asyncgen_finalizer_hook", None)
+    if firstiter is not None and finalizer is not None:
+        sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
+
+
 def close_qasync_loop(loop: qasync.QEventLoop) -> None:
     """Close the loop and destroy its Qt timer object here, on the GUI thread.
 
@@ -80,6 +109,9 @@ def close_qasync_loop(loop: qasync.QEventLoop) -> None:
     (the embedded hub's), which cannot stop its timers ("Timers cannot be stopped from
     another thread"); the next timer tick then hits freed memory and Qt crashes.
     """
+    if not loop.is_closed():
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
     loop.close()
     asyncio.set_event_loop(None)
     timer = getattr(loop, "_timer", None)
@@ -105,6 +137,8 @@ async def console_main(
     window.closed.connect(closed.set)
     window.show()
     session.start()
+    loop = asyncio.get_running_loop()
+    restore_signals = _close_on_signals(loop, window)
     if window_ready is not None:
         window_ready(window)
 
@@ -121,6 +155,7 @@ async def console_main(
 
     await closed.wait()
 
+    restore_signals()
     window.hide()
     for task in side_tasks:
         task.cancel()
@@ -135,6 +170,25 @@ async def console_main(
     return outcome["code"]
 
 
+def _close_on_signals(loop: asyncio.AbstractEventLoop, window: MainWindow) -> Callable[[], None]:
+    """Ctrl+C / SIGTERM close the window, i.e. take the one shutdown path; returns an undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {}
+
+    def handler(_signum: int, _frame: object) -> None:
+        loop.call_soon_threadsafe(window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
 def screenshot_ready(window: MainWindow) -> bool:
     """Queue filled, a handoff selected, its card and transcript rendered."""
     session = window.session
@@ -145,6 +199,8 @@ def screenshot_ready(window: MainWindow) -> bool:
         and window.card.handoff is not None
         and window.card.handoff.id == current.id
         and session.transcript.rowCount() > 0
+        and session.stream is not None
+        and session.stream.state == ConnectionState.CONNECTED
     )
 
 
@@ -153,7 +209,7 @@ async def _screenshot(
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not screenshot_ready(window) and loop.time() < deadline:
+    while not screenshot_ready(window) and loop.time() < deadline and not session.fatal:
         if session.loaded and window.queue_panel.proxy.rowCount() == 0 and session.queue.rowCount() > 0:
             window.queue_panel.set_only_expertise(False)  # nothing in my expertise: show all
         if session.loaded and session.current_id is None:
@@ -164,6 +220,9 @@ async def _screenshot(
     if not window.grab().save(str(path)):
         print(f"warmline console: could not write the screenshot to {path}", file=sys.stderr)
         outcome["code"] = 1
+    elif session.fatal:
+        print(f"warmline console: {session.fatal}", file=sys.stderr)
+        outcome["code"] = 2
     elif not ready:
         print(
             f"warmline console: the queue or the handoff was not ready after {timeout:.0f}s; "

@@ -58,6 +58,7 @@ class Session(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
         self.loaded = False
+        self.fatal: str | None = None  # why the console cannot work at all (bad token), if so
         self._clock = QTimer(self)
         self._clock.setInterval(tick_ms)
         self._clock.timeout.connect(self.queue.tick)
@@ -110,10 +111,9 @@ class Session(QObject):
             try:
                 me = await self.client.me()
                 if me.kind != PrincipalKind.AGENT or me.agent is None:
-                    self.connection_changed.emit(ConnectionState.UNAUTHORIZED.value, "not a specialist token")
-                    self.notice.emit(
-                        "error", "This token does not belong to a specialist; the console needs one."
-                    )
+                    self.fatal = f"this token belongs to a {me.kind.value}; the console needs a specialist's"
+                    self.connection_changed.emit(ConnectionState.UNAUTHORIZED.value, self.fatal)
+                    self.notice.emit("error", f"Cannot sign in: {self.fatal}.")
                     return
                 self.me = me.agent
                 self.queue.set_agent(me.agent)
@@ -121,9 +121,10 @@ class Session(QObject):
                 page = await self.client.list_handoffs()
                 break
             except HubError as exc:
-                if exc.status == 401:
-                    self.connection_changed.emit(ConnectionState.UNAUTHORIZED.value, exc.message)
-                    self.notice.emit("error", f"The hub refused this token: {exc.message}")
+                if exc.status in (401, 403):
+                    self.fatal = f"the hub refused this token ({exc.status}: {exc.message})"
+                    self.connection_changed.emit(ConnectionState.UNAUTHORIZED.value, self.fatal)
+                    self.notice.emit("error", f"Cannot sign in: {self.fatal}.")
                     return
                 self.connection_changed.emit(ConnectionState.RECONNECTING.value, exc.message)
                 await asyncio.sleep(delay)

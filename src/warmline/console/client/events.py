@@ -117,8 +117,9 @@ class EventStream:
             self.connects += 1
             self._set_state(ConnectionState.CONNECTED)
             try:
-                async for sse in source.aiter_sse():
-                    self._handle(sse.id, sse.data)
+                async with contextlib.aclosing(source.aiter_sse()) as events:
+                    async for sse in events:
+                        self._handle(sse.id, sse.data)
             finally:
                 self._current_response = None
         return True
