@@ -61,6 +61,7 @@ def packet(
         "unresolved": [{"text": "Price for 40 units and delivery to Gothenburg.", "source_turn": 3}],
         "account": {"company": company, "tier": "key", "region": "Nordics"},
         "urgency": "line restart in two weeks",
+        "urgency_turn": 3,
         "quantities": [{"amount": 40, "unit": "pcs", "sku": "GBX-4120", "source_turn": 3}],
         "signals": ["pricing_request"],
     }

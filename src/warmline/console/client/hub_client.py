@@ -96,7 +96,8 @@ class HubClient:
         *,
         retries: int = 0,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bytes:
+        """The answer's JSON bytes (typed methods parse them with pydantic's fast JSON path)."""
         attempt = 0
         while True:
             try:
@@ -113,11 +114,11 @@ class HubClient:
                 ) from exc
             if response.status_code >= 400:
                 raise HubError.from_response(response)
-            return response.json()
+            return response.content
 
     async def me(self) -> Me:
         """Who this token is (an agent and their skills, for the expertise filter)."""
-        return Me.model_validate(await self._request("GET", "/v1/me", retries=2))
+        return Me.model_validate_json(await self._request("GET", "/v1/me", retries=2))
 
     async def list_handoffs(
         self,
@@ -131,25 +132,25 @@ class HubClient:
         if q:
             params["q"] = q
         data = await self._request("GET", "/v1/handoffs", params=params, retries=2)
-        return HandoffPage.model_validate(data)
+        return HandoffPage.model_validate_json(data)
 
     async def get_handoff(self, handoff_id: str) -> HandoffDetail:
         """One handoff with its packet and the full transcript."""
-        return HandoffDetail.model_validate(
+        return HandoffDetail.model_validate_json(
             await self._request("GET", f"/v1/handoffs/{handoff_id}", retries=2)
         )
 
     async def claim(self, handoff_id: str) -> Handoff:
         """Take the handoff; a lost race raises HubError(409, already_claimed, owner=...)."""
-        return Handoff.model_validate(await self._request("POST", f"/v1/handoffs/{handoff_id}/claim"))
+        return Handoff.model_validate_json(await self._request("POST", f"/v1/handoffs/{handoff_id}/claim"))
 
     async def release(self, handoff_id: str) -> Handoff:
         """Put a handoff I hold back in the queue."""
-        return Handoff.model_validate(await self._request("POST", f"/v1/handoffs/{handoff_id}/release"))
+        return Handoff.model_validate_json(await self._request("POST", f"/v1/handoffs/{handoff_id}/release"))
 
     async def resolve(self, handoff_id: str) -> Handoff:
         """Close a handoff I hold."""
-        return Handoff.model_validate(await self._request("POST", f"/v1/handoffs/{handoff_id}/resolve"))
+        return Handoff.model_validate_json(await self._request("POST", f"/v1/handoffs/{handoff_id}/resolve"))
 
     async def post_message(
         self,
@@ -169,7 +170,7 @@ class HubClient:
             headers={"Idempotency-Key": key},
             retries=3,
         )
-        return Message.model_validate(data)
+        return Message.model_validate_json(data)
 
 
 def new_idempotency_key() -> str:

@@ -91,6 +91,7 @@ class QueueModel(QAbstractTableModel):
         self._keys: list[tuple] = []
         self._by_id: dict[str, QueueRow] = {}
         self._now = time.time()
+        self.version = 0  # bumped on every change of row positions (the proxy's cache key)
 
     # --- plain-data API -----------------------------------------------------------
 
@@ -209,7 +210,12 @@ class QueueModel(QAbstractTableModel):
             priority_label=priority_label,
         )
 
+    def rows(self) -> list[QueueRow]:
+        """The rows in display order (read-only use: the proxy filters over it in bulk)."""
+        return self._rows
+
     def _append_raw(self, row: QueueRow) -> None:
+        self.version += 1
         self._rows.append(row)
         self._keys.append(row.key)
         self._by_id[row.summary.id] = row
@@ -217,6 +223,7 @@ class QueueModel(QAbstractTableModel):
     def _remove(self, row: QueueRow) -> None:
         i = bisect.bisect_left(self._keys, row.key)
         self.beginRemoveRows(QModelIndex(), i, i)
+        self.version += 1
         del self._rows[i]
         del self._keys[i]
         del self._by_id[row.summary.id]
@@ -230,10 +237,12 @@ class QueueModel(QAbstractTableModel):
             self._rows[i] = row
             self._keys[i] = row.key
             self._by_id[row.summary.id] = row
+            self.version += 1
             self.dataChanged.emit(self.index(i, 0), self.index(i, len(HEADERS) - 1))
             return
         # Qt's destination counts in the numbering before the move; p is exactly that.
         self.beginMoveRows(QModelIndex(), i, i, QModelIndex(), p)
+        self.version += 1
         del self._rows[i]
         del self._keys[i]
         j = p if p < i else p - 1
@@ -271,6 +280,7 @@ class QueueModel(QAbstractTableModel):
         for pos, rows in groups:
             at = pos + offset
             self.beginInsertRows(QModelIndex(), at, at + len(rows) - 1)
+            self.version += 1
             self._rows[at:at] = rows
             self._keys[at:at] = [r.key for r in rows]
             for r in rows:
@@ -339,17 +349,23 @@ class QueueModel(QAbstractTableModel):
 
 
 class QueueFilterProxy(QSortFilterProxyModel):
-    """'My expertise' and free-text filtering; order is the source's (already sorted)."""
+    """'My expertise' and free-text filtering; order is the source's (already sorted).
+
+    A filter change decides all rows in one list comprehension and answers Qt's
+    per-row ``filterAcceptsRow`` calls from that list, so a keystroke costs little
+    more than Qt's own per-row call. Dynamic re-filtering on dataChanged is off: the
+    age tick changes every row each second and must not re-filter; what changes
+    visibility (my claim, a release, new rows) arrives as moves and inserts, which
+    the proxy always filters.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._only_expertise = True
         self._words: tuple[str, ...] = ()
-        self._rows: list[QueueRow] = []
-        # Filter on a role no data change touches, so the ticking age never re-filters.
-        self.setFilterRole(FilterRole)
-        self.setFilterKeyColumn(COL_STATUS)
-        self.setDynamicSortFilter(True)
+        self._accepted: list[bool] = []
+        self._accepted_version = -1
+        self.setDynamicSortFilter(False)
 
     def setSourceModel(self, model: QueueModel) -> None:  # type: ignore[override]
         super().setSourceModel(model)
@@ -369,6 +385,7 @@ class QueueFilterProxy(QSortFilterProxyModel):
             return
         self.beginFilterChange()
         self._only_expertise = on
+        self._decide_all()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_text(self, text: str) -> None:
@@ -378,15 +395,29 @@ class QueueFilterProxy(QSortFilterProxyModel):
             return
         self.beginFilterChange()
         self._words = words
+        self._decide_all()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
-        row = self._source._rows[source_row]
+    def accepts(self, row: QueueRow) -> bool:
+        """The filter rule for one row."""
         if self._only_expertise and not (row.takeable or row.mine):
             return False
-        if self._words:
-            search = row.search
-            for w in self._words:
-                if w not in search:
-                    return False
-        return True
+        search = row.search
+        return all(w in search for w in self._words)
+
+    def _decide_all(self) -> None:
+        rows = self._source.rows()
+        only, words = self._only_expertise, self._words
+        if not words:
+            self._accepted = [(r.takeable or r.mine) for r in rows] if only else [True] * len(rows)
+        elif len(words) == 1:
+            w = words[0]
+            self._accepted = [(w in r.search and (r.takeable or r.mine or not only)) for r in rows]
+        else:
+            self._accepted = [self.accepts(r) for r in rows]
+        self._accepted_version = self._source.version
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
+        if self._accepted_version == self._source.version:
+            return self._accepted[source_row]
+        return self.accepts(self._source._rows[source_row])

@@ -146,9 +146,8 @@ def packet_sections(packet: HandoffPacket) -> list[tuple[str, str, str]]:
     if facts:
         sections.append(("account", "Account", " · ".join(facts)))
     if packet.urgency:
-        sections.append(
-            ("urgency", "Urgency", f'<span style="color:#B91C1C;">{escape(packet.urgency)}</span>')
-        )
+        urgency = f'<span style="color:#B91C1C;">{escape(packet.urgency)}</span>'
+        sections.append(("urgency", "Urgency", urgency + turn_link(packet.urgency_turn)))
     return sections
 
 

@@ -23,9 +23,11 @@ WRAP = Qt.TextFlag.TextWordWrap
 
 def author_line(m: Message) -> str:
     """'Name · Role · 14:02' above a bubble."""
-    role = "Internal note" if m.internal else AUTHOR_LABELS[m.author_kind]
-    name = m.author_name or role
     stamp = m.created_at.astimezone().strftime("%H:%M")
+    if m.internal:
+        return " · ".join(x for x in ("INTERNAL NOTE", m.author_name, stamp) if x)
+    role = AUTHOR_LABELS[m.author_kind]
+    name = m.author_name or role
     parts = [name] if name == role else [name, role]
     return " · ".join([*parts, stamp])
 
@@ -97,8 +99,6 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setFont(small_font)
         painter.setPen(QColor(name_color if not m.internal else INTERNAL_COLORS[2]))
         header = author_line(m)
-        if m.internal:
-            header = "INTERNAL NOTE · " + header
         align = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
         header_rect = QRect(r.x() + SIDE, y, r.width() - 2 * SIDE, header_h)
         painter.drawText(header_rect, int(align), header)
