@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import httpx
 from click.testing import CliRunner
 
@@ -54,3 +59,48 @@ def test_agents_bots_and_db_commands(sqlite_url: str) -> None:
             assert c.get("/v1/me", headers=bearer(bot_token)).json()["kind"] == "bot"
     finally:
         hub.stop()
+
+
+def test_hub_command_serves_and_stops_fast_on_sigint_with_a_stream_open(sqlite_url: str) -> None:
+    runner = CliRunner()
+    r = runner.invoke(main, ["agents", "add", "ana", "--skills", "all", "--database-url", sqlite_url])
+    token = r.stdout.strip().splitlines()[-1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from warmline.cli import main; main()",
+            "hub",
+            "--port",
+            "0",
+            "--database-url",
+            sqlite_url,
+            "--log-level",
+            "warning",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 30
+        while "warmline hub on" not in line:
+            assert time.monotonic() < deadline and proc.poll() is None, line
+            line = proc.stderr.readline()
+        url = line.split("warmline hub on ", 1)[1].split()[0]
+        with httpx.Client(base_url=url, headers=bearer(token), timeout=10) as c:
+            assert c.get("/v1/me").json()["agent"]["name"] == "ana"
+            with c.stream("GET", "/v1/events") as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith("retry:")
+                t0 = time.monotonic()
+                proc.send_signal(signal.SIGINT)
+                for _ in lines:  # the hub ends the stream itself
+                    pass
+            assert proc.wait(10) == 0
+            assert time.monotonic() - t0 < 4
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

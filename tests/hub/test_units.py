@@ -9,12 +9,12 @@ from warmline.domain.models import EventType, NewConversation, NewHandoff, Princ
 from warmline.domain.packet import HandoffPacket, Priority
 from warmline.hub import service
 from warmline.hub.errors import Conflict, NotFound
-from warmline.hub.events import parse_last_event_id, visible_to
+from warmline.hub.events import EventFeed, FeedEntry, parse_last_event_id, stream_events, visible_to
 from warmline.hub.principal import Principal
 from warmline.hub.routing import infer_routing
 from warmline.hub.settings import HubSettings, async_database_url, sqlite_path
 from warmline.hub.store import repository as repo
-from warmline.hub.store.db import Database
+from warmline.hub.store.db import Database, utcnow
 from warmline.hub.store.migrate import upgrade
 from warmline.hub.store.tables import ConversationRow, EventRow, MessageRow
 
@@ -82,21 +82,31 @@ def test_routing_urgency_or_enterprise_is_high(extra: dict) -> None:
     assert infer_routing(p).priority is Priority.HIGH
 
 
-def _event(type_: EventType, conversation_id: str | None, *, internal: bool = False) -> EventRow:
+def _entry(type_: EventType, conversation_id: str | None, *, internal: bool = False) -> FeedEntry:
     data = {"message": {"internal": internal}} if type_ is EventType.MESSAGE_CREATED else {}
-    return EventRow(id=1, type=type_.value, conversation_id=conversation_id, data=data)
+    row = EventRow(
+        id=1,
+        type=type_.value,
+        conversation_id=conversation_id,
+        data=data,
+        created_at=utcnow(),
+        handoff_id=None,
+    )
+    return FeedEntry.from_row(row)
 
 
 def test_buyers_see_only_their_transcript_events() -> None:
     buyer = Principal(kind=PrincipalKind.BUYER, token_id="t", name="b", conversation_id="c1")
     agent = Principal(kind=PrincipalKind.BOT, token_id="t2", name="bot")
-    assert visible_to(buyer, _event(EventType.MESSAGE_CREATED, "c1"))
-    assert visible_to(buyer, _event(EventType.CONVERSATION_CREATED, "c1"))
-    assert not visible_to(buyer, _event(EventType.MESSAGE_CREATED, "c1", internal=True))
-    assert not visible_to(buyer, _event(EventType.MESSAGE_CREATED, "c2"))
-    assert not visible_to(buyer, _event(EventType.HANDOFF_CLAIMED, "c1"))
-    assert not visible_to(buyer, _event(EventType.AGENT_CREATED, None))
-    assert visible_to(agent, _event(EventType.MESSAGE_CREATED, "c2", internal=True))
+    assert visible_to(buyer, _entry(EventType.MESSAGE_CREATED, "c1"))
+    assert visible_to(buyer, _entry(EventType.CONVERSATION_CREATED, "c1"))
+    assert not visible_to(buyer, _entry(EventType.MESSAGE_CREATED, "c1", internal=True))
+    assert not visible_to(buyer, _entry(EventType.MESSAGE_CREATED, "c2"))
+    assert not visible_to(buyer, _entry(EventType.HANDOFF_CLAIMED, "c1"))
+    assert not visible_to(buyer, _entry(EventType.AGENT_CREATED, None))
+    assert visible_to(agent, _entry(EventType.MESSAGE_CREATED, "c2", internal=True))
+    frame = _entry(EventType.MESSAGE_CREATED, "c1").frame
+    assert frame.startswith("id: 1\nevent: message.created\ndata: {") and frame.endswith("}\n\n")
 
 
 def test_last_event_id_header_wins_and_must_be_a_number() -> None:
@@ -180,4 +190,39 @@ async def test_a_failed_transaction_leaves_no_rows_and_no_events(sqlite_url: str
             assert await session.scalar(select(func.count()).select_from(ConversationRow)) == 0
             assert await session.scalar(select(func.count()).select_from(MessageRow)) == 0
     finally:
+        await db.close()
+
+
+async def _add_agents(db: Database, n: int) -> None:
+    """n agent.created events, one per transaction."""
+    for _ in range(n):
+        async with db.write() as tx:
+            await service.create_agent(tx, name=service.new_id("a"), skills=[])
+
+
+async def test_feed_holds_a_contiguous_window_and_streams_replay_older_cursors(sqlite_url: str) -> None:
+    db = await _db(sqlite_url)
+    feed = EventFeed(db, poll_seconds=60, capacity=5)
+    try:
+        await _add_agents(db, 3)  # ids 1-3 exist before the feed starts
+        await feed.start()
+        assert feed.head == feed.floor == 3 and feed.since(3) == [] and feed.since(2) is None
+        await _add_agents(db, 8)  # ids 4-11
+        await feed.pull()
+        assert feed.head == 11 and feed.floor == 6  # capacity 5: 7..11 kept
+        assert [e.id for e in feed.since(6) or []] == [7, 8, 9, 10, 11]
+        assert [e.id for e in feed.since(9) or []] == [10, 11]
+        assert feed.since(5) is None  # too old for memory: the stream must replay from the log
+
+        ben = Principal(kind=PrincipalKind.BOT, token_id="t", name="bot")
+        stream = stream_events(feed, ben, last_event_id=1, keepalive_seconds=60)
+        ids: list[int] = []
+        async for chunk in stream:
+            ids += [int(line[4:]) for line in chunk.splitlines() if line.startswith("id: ")]
+            if ids and ids[-1] == 11:
+                break
+        await stream.aclose()
+        assert ids == list(range(2, 12))  # 2-6 from the log, 7-11 from memory: no gap, no repeat
+    finally:
+        await feed.close()
         await db.close()

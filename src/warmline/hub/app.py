@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from warmline.hub.api import agents, conversations, events, handoffs, meta
+from warmline.hub.auth import PrincipalCache
 from warmline.hub.errors import HubError
+from warmline.hub.events import EventFeed
 from warmline.hub.middleware import BodySizeLimit
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database
@@ -44,10 +46,15 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         await db.start()
+        feed = EventFeed(db, poll_seconds=settings.sse_poll_seconds)
+        await feed.start()
         app.state.db = db
+        app.state.feed = feed
         try:
             yield
         finally:
+            db.bus.close()
+            await feed.close()
             await db.close()
 
     app = FastAPI(
@@ -57,6 +64,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.principals = PrincipalCache()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     @app.exception_handler(HubError)

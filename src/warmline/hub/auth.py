@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,16 +25,48 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
+class PrincipalCache:
+    """Known tokens for a short while, to spare every request a lookup.
+
+    Tokens cannot be revoked or their agents edited yet; the TTL bounds staleness for
+    when they can. Unknown tokens are never cached.
+    """
+
+    def __init__(self, ttl_seconds: float = 60.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        hit = self._items.get(token)
+        if hit is None:
+            return None
+        if hit[0] < time.monotonic():
+            self._items.pop(token, None)
+            return None
+        return hit[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._items) >= self.max_entries:
+            self._items.clear()
+        self._items[token] = (time.monotonic() + self.ttl, principal)
+
+
 async def current_principal(
-    db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     """401 without a token or with an unknown one."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("unauthorized", "send 'Authorization: Bearer <token>'")
-    async with db.read() as session:
-        principal = await service.authenticate(session, credentials.credentials)
+    cache: PrincipalCache = request.app.state.principals
+    token_hash = service.hash_token(credentials.credentials)
+    principal = cache.get(token_hash)
     if principal is None:
-        raise Unauthorized("unauthorized", "unknown token")
+        async with db.read() as session:
+            principal = await service.authenticate(session, credentials.credentials)
+        if principal is None:
+            raise Unauthorized("unauthorized", "unknown token")
+        cache.put(token_hash, principal)
     return principal
 
 

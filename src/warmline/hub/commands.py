@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import sys
@@ -74,7 +75,10 @@ def hub(host: str | None, port: int | None, database_url: str | None, demo: bool
                 await _start_demo(demo_fn, base_url=base_url, database_url=settings.database_url)
         await serving
 
-    asyncio.run(main())
+    # uvicorn re-raises the Ctrl-C it handled, after a clean shutdown
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    click.echo("warmline hub stopped", err=True)
 
 
 def _demo_entry() -> Callable[..., Any]:

@@ -1,10 +1,21 @@
-"""The event stream: replay from the log after a given id, then follow it live (SSE)."""
+"""The event stream: replay from the log after a given id, then follow it live (SSE).
+
+One ``EventFeed`` per hub process tails the log (woken by the bus, polling as a
+fallback) and keeps the newest events in memory, already formatted as SSE frames, so N
+open streams cost one query per change instead of N. A stream whose cursor is older
+than what the feed holds replays from the database first, then joins the feed.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 
 from warmline.domain.models import Event, EventType, PrincipalKind
 from warmline.hub.errors import field_error
@@ -13,7 +24,10 @@ from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database
 from warmline.hub.store.tables import EventRow
 
+log = logging.getLogger(__name__)
+
 BATCH = 500
+FEED_CAPACITY = 5000
 BUYER_EVENT_TYPES = {EventType.CONVERSATION_CREATED.value, EventType.MESSAGE_CREATED.value}
 
 
@@ -28,64 +42,182 @@ def event_model(row: EventRow) -> Event:
     )
 
 
-def visible_to(principal: Principal, row: EventRow) -> bool:
-    """Buyers see only their conversation's transcript events, and no internal notes."""
-    if principal.kind is not PrincipalKind.BUYER:
-        return True
-    if row.conversation_id != principal.conversation_id or row.type not in BUYER_EVENT_TYPES:
-        return False
-    if row.type == EventType.MESSAGE_CREATED.value:
-        return not bool(row.data.get("message", {}).get("internal"))
-    return True
-
-
 def format_sse(event: Event) -> str:
     """One SSE frame: id, event name and the Event as JSON."""
     data = json.dumps(event.model_dump(mode="json"), separators=(",", ":"))
     return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n"
 
 
-async def read_after(db: Database, principal: Principal, after: int) -> tuple[Sequence[EventRow], int]:
-    """The next batch of events after ``after`` and the new cursor (past filtered ones too)."""
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """An event as streams need it: what filters look at, and the frame to send."""
+
+    id: int
+    type: str
+    conversation_id: str | None
+    internal: bool
+    frame: str
+
+    @classmethod
+    def from_row(cls, row: EventRow) -> FeedEntry:
+        internal = row.type == EventType.MESSAGE_CREATED.value and bool(
+            (row.data or {}).get("message", {}).get("internal")
+        )
+        return cls(row.id, row.type, row.conversation_id, internal, format_sse(event_model(row)))
+
+
+def visible_to(principal: Principal, entry: FeedEntry) -> bool:
+    """Buyers see only their conversation's transcript events, and no internal notes."""
+    if principal.kind is not PrincipalKind.BUYER:
+        return True
+    return (
+        entry.conversation_id == principal.conversation_id
+        and entry.type in BUYER_EVENT_TYPES
+        and not entry.internal
+    )
+
+
+class EventFeed:
+    """Tails the event log once for the whole process and fans out to streams in memory.
+
+    Invariant: ``entries`` holds every event with ``floor < id <= head``, in id order.
+    """
+
+    def __init__(self, db: Database, *, poll_seconds: float, capacity: int = FEED_CAPACITY) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.capacity = capacity
+        self.entries: deque[FeedEntry] = deque()
+        self.floor = 0
+        self.head = 0
+        self.version = 0
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.db.bus.closed
+
+    async def start(self) -> None:
+        """Begin at the current end of the log and follow it."""
+        self.head = self.floor = await self.db.last_event_id()
+        self._task = asyncio.create_task(self._run(), name="warmline-event-feed")
+
+    async def close(self) -> None:
+        self._wake()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _wake(self) -> None:
+        self.version += 1
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def _run(self) -> None:
+        bus = self.db.bus
+        failures = 0
+        while not bus.closed:
+            seen = bus.version
+            try:
+                await self.pull()
+                failures = 0
+            except Exception as exc:  # database hiccup: streams keep waiting, we retry
+                failures += 1
+                log.warning("event feed could not read the log (%s); retrying", exc)
+                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+            await bus.wait(seen, self.poll_seconds)
+        self._wake()
+
+    async def pull(self) -> None:
+        """Read everything new from the log into memory and wake the streams."""
+        added = False
+        while True:
+            async with self.db.read() as session:
+                rows = await repo.events_after(session, self.head, limit=BATCH)
+            for row in rows:
+                self.entries.append(FeedEntry.from_row(row))
+            if rows:
+                self.head = rows[-1].id
+                added = True
+            while len(self.entries) > self.capacity:
+                self.floor = self.entries.popleft().id
+            if len(rows) < BATCH:
+                break
+        if added:
+            self._wake()
+
+    def since(self, cursor: int) -> list[FeedEntry] | None:
+        """Entries after ``cursor``, oldest first; None when the feed no longer holds them."""
+        if cursor < self.floor:
+            return None
+        out: list[FeedEntry] = []
+        for entry in reversed(self.entries):
+            if entry.id <= cursor:
+                break
+            out.append(entry)
+        out.reverse()
+        return out
+
+    async def wait(self, seen_version: int, timeout: float) -> None:
+        """Return when new entries arrived after ``seen_version``, on close, or after ``timeout``."""
+        if self.version != seen_version or self.closed:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+
+async def _replay(db: Database, principal: Principal, after: int) -> tuple[list[FeedEntry], int]:
+    """One batch from the database (for cursors older than the feed)."""
     conversation_id = principal.conversation_id if principal.kind is PrincipalKind.BUYER else None
     async with db.read() as session:
         rows = await repo.events_after(session, after, limit=BATCH, conversation_id=conversation_id)
-    cursor = rows[-1].id if rows else after
-    return rows, cursor
+    return [FeedEntry.from_row(r) for r in rows], (rows[-1].id if rows else after)
+
+
+def _frames(principal: Principal, entries: Iterable[FeedEntry]) -> str:
+    return "".join(e.frame for e in entries if visible_to(principal, e))
 
 
 async def stream_events(
-    db: Database,
+    feed: EventFeed,
     principal: Principal,
     *,
     last_event_id: int | None,
     keepalive_seconds: float,
-    poll_seconds: float,
 ) -> AsyncIterator[str]:
     """SSE frames forever: the backlog after ``last_event_id`` (or now), then live events."""
-    bus = db.bus
+    db = feed.db
     cursor = last_event_id if last_event_id is not None else await db.last_event_id()
-    bus.streams += 1
+    db.bus.streams += 1
     try:
         yield f"retry: 2000\n: warmline event stream from {cursor}\n\n"
         last_sent = time.monotonic()
-        while not bus.closed:
-            seen = bus.version
-            rows, cursor = await read_after(db, principal, cursor)
-            frames = [format_sse(event_model(r)) for r in rows if visible_to(principal, r)]
-            if frames:
-                yield "".join(frames)
-                last_sent = time.monotonic()
-            if len(rows) >= BATCH:
-                continue
+        while not feed.closed:
+            seen = feed.version
+            entries = feed.since(cursor)
+            if entries is None:  # older than memory: replay from the log, then look again
+                batch, cursor = await _replay(db, principal, cursor)
+                if frames := _frames(principal, batch):
+                    yield frames
+                    last_sent = time.monotonic()
+                if len(batch) >= BATCH or cursor < feed.floor:
+                    continue
+                entries = feed.since(cursor) or []
+            if entries:
+                cursor = entries[-1].id
+                if frames := _frames(principal, entries):
+                    yield frames
+                    last_sent = time.monotonic()
             until_keepalive = keepalive_seconds - (time.monotonic() - last_sent)
             if until_keepalive <= 0:
                 yield ": keepalive\n\n"
                 last_sent = time.monotonic()
                 until_keepalive = keepalive_seconds
-            await bus.wait(seen, min(poll_seconds, until_keepalive))
+            await feed.wait(seen, until_keepalive)
     finally:
-        bus.streams -= 1
+        db.bus.streams -= 1
 
 
 def parse_last_event_id(header: str | None, query: int | None) -> int | None:

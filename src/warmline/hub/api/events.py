@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from warmline.hub.auth import DB, Caller
+from warmline.hub.auth import Caller
 from warmline.hub.events import parse_last_event_id, stream_events
 
 router = APIRouter(tags=["events"])
@@ -20,7 +20,6 @@ router = APIRouter(tags=["events"])
 )
 async def events(
     request: Request,
-    db: DB,
     caller: Caller,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     last_event_id: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
@@ -30,11 +29,10 @@ async def events(
     after = parse_last_event_id(last_event_id_header, last_event_id)
     return StreamingResponse(
         stream_events(
-            db,
+            request.app.state.feed,
             caller,
             last_event_id=after,
             keepalive_seconds=settings.sse_keepalive_seconds,
-            poll_seconds=settings.sse_poll_seconds,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from warmline.hub.store.tables import (
     OPEN_STATUSES,
@@ -82,7 +83,12 @@ async def handoffs(
     session: AsyncSession, *, statuses: Sequence[str], terms: Sequence[str]
 ) -> Sequence[HandoffRow]:
     """Handoffs in these statuses whose search text holds every term, queue order."""
-    stmt = select(HandoffRow).where(HandoffRow.status.in_(statuses))
+    # the queue never shows the packet: leave the biggest column behind
+    stmt = (
+        select(HandoffRow)
+        .options(defer(HandoffRow.packet), defer(HandoffRow.search_text))
+        .where(HandoffRow.status.in_(statuses))
+    )
     for term in terms:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(HandoffRow.search_text.like(f"%{escaped}%", escape="\\"))
