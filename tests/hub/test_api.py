@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
 from warmline.domain.models import HandoffDetail, HandoffPage, Me
 from warmline.domain.packet import packet_json_schema
 
-from .conftest import Workspace, bearer, new_conversation, packet
+from .conftest import SSEReader, Workspace, bearer, new_conversation, packet
 
 
 async def test_health_schema_docs_and_me(workspace: Workspace) -> None:
@@ -292,18 +290,26 @@ async def test_oversize_requests_are_413_and_change_nothing(workspace: Workspace
 
 
 async def test_rejected_handoff_leaves_no_half_written_state(workspace: Workspace) -> None:
-    """An inline conversation whose handoff is refused must not survive as a conversation."""
+    """The inline conversation is inserted before the packet's turn references can be
+    checked against it; when that check fails, the conversation must not survive."""
     async with workspace.client(workspace.ben) as ben:
         before = (await ben.get("/v1/handoffs", params={"status": "queued,claimed,resolved"})).json()
+    bad = packet(products=[{"sku": "GX-220", "family": "gearbox", "source_turn": 3}])
     async with workspace.client(workspace.bot) as bot:
-        # the conversation part is valid; the skill check fails afterwards, in the same request
+        r = await bot.post("/v1/handoffs", json={"conversation": new_conversation(messages=2), "packet": bad})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "packet", "products", 0, "source_turn"]
+        assert "not in the conversation" in r.json()["detail"][0]["msg"]
+        good = packet(goal_turn=2, products=[{"sku": "GX-220", "family": "gearbox", "source_turn": 1}])
         r = await bot.post(
-            "/v1/handoffs",
-            json={"conversation": new_conversation(), "packet": packet(), "required_skills": ["bogus"]},
+            "/v1/handoffs", json={"conversation": new_conversation(messages=2), "packet": good}
         )
-        assert r.status_code == 422
-    async with workspace.client(workspace.ben) as ben, httpx.AsyncClient(base_url=workspace.url) as raw:
+        assert r.status_code == 201
+    async with workspace.client(workspace.ben) as ben:
         after = (await ben.get("/v1/handoffs", params={"status": "queued,claimed,resolved"})).json()
-        assert after == before  # same rows, same last_event_id: no events were written
-        r = await raw.get("/v1/events", params={"last_event_id": 0}, headers=bearer("nope"))
-        assert r.status_code == 401
+        # the good one wrote 5 events (conversation, 2 messages, handoff, announcement), the bad one none
+        assert after["last_event_id"] == before["last_event_id"] + 5
+        assert len(after["items"]) == len(before["items"]) + 1
+        async with SSEReader(ben, last_event_id=before["last_event_id"]) as stream:
+            events = await stream.wait_for(lambda ev: len(ev) >= 5)
+    assert {e["conversation_id"] for e in events} == {after["items"][0]["conversation_id"]}

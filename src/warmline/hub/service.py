@@ -373,6 +373,22 @@ def _search_haystack(packet: HandoffPacket, company: str) -> str:
     )
 
 
+async def _check_turns(tx: Tx, packet: HandoffPacket, conversation_id: str) -> None:
+    """Every ``source_turn``/``goal_turn`` must be a message seq of this conversation (422 if not)."""
+    last = await repo.last_seq(tx.session, conversation_id)
+    refs: list[tuple[tuple[str | int, ...], int | None]] = [(("goal_turn",), packet.goal_turn)]
+    for section in ("products", "constraints", "documents", "confidence_notes", "unresolved", "quantities"):
+        for i, item in enumerate(getattr(packet, section)):
+            refs.append(((section, i, "source_turn"), item.source_turn))
+    for loc, turn in refs:
+        if turn is not None and turn > last:
+            raise field_error(
+                ("body", "packet", *loc),
+                f"turn {turn} is not in the conversation (it has {last} messages)",
+                value=turn,
+            )
+
+
 async def _owner(session: AsyncSession, row: HandoffRow) -> AgentRow | None:
     return await repo.agent(session, row.claimed_by) if row.claimed_by else None
 
@@ -404,6 +420,7 @@ async def create_handoff(tx: Tx, *, spec: NewHandoff) -> HandoffCreated:
         if await repo.open_handoff(tx.session, conversation_id) is not None:
             raise Conflict("handoff_open", "this conversation already has an open handoff")
         company = Buyer.model_validate(row.buyer).company
+    await _check_turns(tx, spec.packet, conversation_id)
     company = spec.packet.account.company or company
     now = utcnow()
     queued_since = now

@@ -45,8 +45,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # modest: several hub processes (and test runs) share one server's max_connections
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 

@@ -67,6 +67,14 @@ async def take_seq(session: AsyncSession, conversation_id: str, count: int = 1) 
     return None if last is None else int(last) - count + 1
 
 
+async def last_seq(session: AsyncSession, conversation_id: str) -> int:
+    """How many messages the conversation has (the highest seq)."""
+    value = await session.scalar(
+        select(ConversationRow.last_seq).where(ConversationRow.id == conversation_id)
+    )
+    return int(value or 0)
+
+
 async def handoff(session: AsyncSession, handoff_id: str) -> HandoffRow | None:
     return await session.get(HandoffRow, handoff_id, populate_existing=True)
 
