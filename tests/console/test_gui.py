@@ -185,3 +185,36 @@ def test_claim_race_lost_names_the_owner(data, open_console, run):
         assert "is handling this conversation" in window.composer.hint.text()
 
     run(scenario())
+
+
+def test_shortcuts_dialog_filter_focus_and_tooltips(data, open_console, run):
+    data.create_handoff("Keys AB", skills=["drives"])
+    window = open_console(data.base_url, data.token("anna"))
+
+    async def scenario():
+        await wait_until(lambda: window.card.handoff is not None, "handoff shown")
+        window.activateWindow()
+        await wait_until(lambda: window.isActiveWindow(), "window active")
+        QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert window.queue_panel.filter_edit.hasFocus()
+        QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        assert window.queue_panel.all_button.isChecked()
+        window.help_action.trigger()
+        dialog = window.shortcuts_dialog
+        await wait_until(lambda: dialog is not None and dialog.isVisible(), "shortcuts dialog open")
+        assert dialog.isModal()  # open() = window-modal, yet the loop keeps running (no exec())
+        texts = [w.text() for w in dialog.findChildren(type(window.handoff_title))]
+        for keys in ("Ctrl+Shift+C", "Ctrl+Shift+R", "Ctrl+Shift+D", "Ctrl+Enter", "Ctrl+F"):
+            assert keys in texts
+        await wait_until(lambda: window.session.queue.rowCount() == 1, "the loop still runs while it is open")
+        dialog.reject()
+        for button, keys in (
+            (window.claim_button, "Ctrl+Shift+C"),
+            (window.release_button, "Ctrl+Shift+R"),
+            (window.resolve_button, "Ctrl+Shift+D"),
+            (window.composer.send_button, "Ctrl+Enter"),
+        ):
+            assert keys in button.toolTip()
+        assert "Assistant" in [w.text() for w in window.assistant.findChildren(type(window.handoff_title))]
+
+    run(scenario())
