@@ -195,7 +195,14 @@ def _print_workspace(workspace: DemoWorkspace) -> None:
     default=None,
     help="render offscreen, save a PNG of the main window once a handoff is shown, and exit",
 )
-def demo(database_url: str | None, agent: str, port: int, no_sim: bool, screenshot: Path | None) -> None:
+@click.option(
+    "--select",
+    default=None,
+    help="with --screenshot: show the first handoff whose company or summary matches",
+)
+def demo(
+    database_url: str | None, agent: str, port: int, no_sim: bool, screenshot: Path | None, select: str | None
+) -> None:
     """Run the demo: embedded hub, demo workspace, simulator and the console."""
     import os
 
@@ -223,7 +230,7 @@ def demo(database_url: str | None, agent: str, port: int, no_sim: bool, screensh
 
         from warmline.console.app import run_console
 
-        code = run_console(base_url, workspace.tokens[agent], screenshot=screenshot)
+        code = run_console(base_url, workspace.tokens[agent], screenshot=screenshot, select=select)
         if screenshot is not None and code == 0:
             click.echo(f"screenshot saved to {screenshot}", err=True)
     finally:

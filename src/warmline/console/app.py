@@ -61,6 +61,7 @@ def run_console(
     screenshot: Path | None = None,
     on_loop_started: LoopHook | None = None,
     screenshot_timeout: float = 30.0,
+    select: str | None = None,
 ) -> int:
     """Run the console until its window closes; returns the process exit code.
 
@@ -82,6 +83,7 @@ def run_console(
                 screenshot=screenshot,
                 on_loop_started=on_loop_started,
                 screenshot_timeout=screenshot_timeout,
+                select=select,
             )
         )
     finally:
@@ -128,6 +130,7 @@ async def console_main(
     on_loop_started: LoopHook | None = None,
     screenshot_timeout: float = 30.0,
     window_ready: Callable[[MainWindow], None] | None = None,
+    select: str | None = None,
 ) -> int:
     """The console's life inside a running loop (tests drive this one directly)."""
     client = HubClient(hub_url, token)
@@ -150,7 +153,9 @@ async def console_main(
     outcome = {"code": 0}
     if screenshot is not None:
         side_tasks.append(
-            asyncio.ensure_future(_screenshot(window, session, screenshot, screenshot_timeout, outcome))
+            asyncio.ensure_future(
+                _screenshot(window, session, screenshot, screenshot_timeout, outcome, select=select)
+            )
         )
 
     await closed.wait()
@@ -204,15 +209,38 @@ def screenshot_ready(window: MainWindow) -> bool:
     )
 
 
+def _matching_id(window: MainWindow, session: Session, text: str) -> str | None:
+    """The first visible handoff whose company, summary or family contains ``text``."""
+    needle = text.casefold()
+    for handoff_id in window.queue_panel.visible_ids():
+        summary = session.queue.summary(handoff_id)
+        if (
+            summary is not None
+            and needle
+            in " ".join((summary.buyer_company, summary.summary, summary.product_family)).casefold()
+        ):
+            return handoff_id
+    return None
+
+
 async def _screenshot(
-    window: MainWindow, session: Session, path: Path, timeout: float, outcome: dict[str, int]
+    window: MainWindow,
+    session: Session,
+    path: Path,
+    timeout: float,
+    outcome: dict[str, int],
+    *,
+    select: str | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not screenshot_ready(window) and loop.time() < deadline and not session.fatal:
         if session.loaded and window.queue_panel.proxy.rowCount() == 0 and session.queue.rowCount() > 0:
             window.queue_panel.set_only_expertise(False)  # nothing in my expertise: show all
-        if session.loaded and session.current_id is None:
+        wanted = _matching_id(window, session, select) if select and session.loaded else None
+        if wanted is not None and session.current_id != wanted:
+            window.queue_panel.select_id(wanted)
+        elif session.loaded and session.current_id is None:
             window.queue_panel.select_first()
         await asyncio.sleep(0.05)
     ready = screenshot_ready(window)

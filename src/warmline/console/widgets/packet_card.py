@@ -207,6 +207,7 @@ class PacketCard(QScrollArea):
         who = ", ".join(x for x in (buyer.name, buyer.email, buyer.region) if x)
         subtitle = QLabel(escape(" · ".join(x for x in (who, conv.subject) if x)))
         subtitle.setObjectName("muted")
+        subtitle.setWordWrap(True)  # a long subject must wrap, not widen the card past the pane
 
         chips = QHBoxLayout()
         chips.setSpacing(6)
