@@ -142,6 +142,13 @@ async def test_claim_rules_on_the_service(sqlite_url: str) -> None:
             with pytest.raises(Conflict) as exc:
                 await service.release_handoff(tx, agent=ana, handoff_id=hid)
         assert exc.value.code == "not_claimed"
+        async with db.write() as tx:  # a second token for the same specialist
+            token = await service.issue_agent_token(tx, name="ana")
+            with pytest.raises(NotFound):
+                await service.issue_agent_token(tx, name="nobody")
+        async with db.read() as session:
+            again_ana = await service.authenticate(session, token)
+        assert again_ana is not None and again_ana.agent is not None and again_ana.agent.id == ana.id
         async with db.write() as tx:
             held = await service.claim_handoff(tx, agent=ana, handoff_id=hid)
         assert held.claimed_by is not None and held.claimed_by.id == ana.id

@@ -93,6 +93,7 @@ class EventFeed:
         self.version = 0
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._pulling = asyncio.Lock()
 
     @property
     def closed(self) -> bool:
@@ -133,18 +134,19 @@ class EventFeed:
     async def pull(self) -> None:
         """Read everything new from the log into memory and wake the streams."""
         added = False
-        while True:
-            async with self.db.read() as session:
-                rows = await repo.events_after(session, self.head, limit=BATCH)
-            for row in rows:
-                self.entries.append(FeedEntry.from_row(row))
-            if rows:
-                self.head = rows[-1].id
-                added = True
-            while len(self.entries) > self.capacity:
-                self.floor = self.entries.popleft().id
-            if len(rows) < BATCH:
-                break
+        async with self._pulling:  # one reader at a time, or entries could repeat
+            while True:
+                async with self.db.read() as session:
+                    rows = await repo.events_after(session, self.head, limit=BATCH)
+                for row in rows:
+                    self.entries.append(FeedEntry.from_row(row))
+                if rows:
+                    self.head = rows[-1].id
+                    added = True
+                while len(self.entries) > self.capacity:
+                    self.floor = self.entries.popleft().id
+                if len(rows) < BATCH:
+                    break
         if added:
             self._wake()
 

@@ -213,6 +213,14 @@ async def create_agent(
     return agent, token
 
 
+async def issue_agent_token(tx: Tx, *, name: str) -> str:
+    """A new token for an existing specialist (older tokens keep working)."""
+    row = await repo.agent_by_name(tx.session, name)
+    if row is None:
+        raise NotFound("agent", name)
+    return await _issue_token(tx, kind=PrincipalKind.AGENT, name=row.name, agent_id=row.id)
+
+
 async def create_bot(tx: Tx, *, name: str) -> str:
     """Issue a bot token (product AI, simulator, integrations)."""
     return await _issue_token(tx, kind=PrincipalKind.BOT, name=name)
