@@ -43,7 +43,7 @@ def test_override_merges_tables_and_replaces_lists(tmp_path, monkeypatch: pytest
 def test_bad_override_names_the_key(tmp_path, text: str, message: str) -> None:
     path = tmp_path / "ws.toml"
     path.write_text(text)
-    with pytest.raises(PolicyError, match="ws.toml") as err:
+    with pytest.raises(PolicyError, match=r"ws\.toml") as err:
         Policy.load(path)
     assert message in str(err.value)
 

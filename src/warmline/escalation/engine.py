@@ -19,6 +19,7 @@ from warmline.domain.packet import AccountFacts, Constraint, Quantity, ReasonCat
 from warmline.escalation import phrasing
 from warmline.escalation import signals as sig
 from warmline.escalation.extract import extract_facts
+from warmline.escalation.fit import fit_score
 from warmline.escalation.grounding import CatalogGrounder, CatalogLike
 from warmline.escalation.intents import Intent, IntentResult, classify
 from warmline.escalation.models import Decision, Outcome, Turn
@@ -138,7 +139,31 @@ _PERSON_KIND = [
     ("support", ("support",)),
 ]
 _REFERENT = re.compile(
-    r"\b(this|that|it|these|those|them|the same)\b(?!\s+(month|week|year|morning|quarter))", re.I
+    r"\b(this|that|it|its|these|those|them|they|the same)\b(?!\s+(month|week|year|morning|quarter))", re.I
+)
+# Pronouns that point back at a product already under discussion ("what's its IP rating?",
+# "is it stainless?"). "that" is left out: it is mostly a relative pronoun ("a pump that ...").
+_BACK_REFERENCE = re.compile(r"\b(it|its|it's|they|them|their|this one|that one|the same one)\b", re.I)
+# A turn that continues the previous one without naming its product: "and the mounting?",
+# "what about the weight", "also, ...".
+_ELLIPSIS = re.compile(r"^\W*(and|also|what about|how about|plus|same for)\b", re.I)
+# Words that point from a superseded product to the one that replaced it.
+_SUCCESSOR = PhraseSet(
+    [
+        "successor",
+        "the replacement",
+        "its replacement",
+        "the new one",
+        "the newer one",
+        "the new model",
+        "the current model",
+        "the newer model",
+        "what replaces",
+        "what replaced",
+        "replaced by",
+        "took its place",
+    ],
+    max_gap=0,
 )
 _ASKED_ATTRIBUTES = {
     "torque": ["torque", "nm"],
@@ -153,6 +178,7 @@ _ASKED_ATTRIBUTES = {
     "material": ["material", "stainless", "brass", "made of"],
     "mounting": [
         "mounting",
+        "mounted",
         "mounting pattern",
         "bolt pattern",
         "flange",
@@ -161,6 +187,20 @@ _ASKED_ATTRIBUTES = {
         "hollow shaft",
     ],
     "bore": ["bore", "inner diameter"],
+    "outer_diameter": ["outer diameter", "outside diameter", "od"],
+    "width": ["width", "how wide", "wide is"],
+    "seal": ["sealed", "seal type", "shielded", "shields"],
+    "current": [
+        "rated current",
+        "current rating",
+        "nominal current",
+        "max current",
+        "amps",
+        "amperage",
+        "current draw",
+    ],
+    "washdown": ["washdown", "wash down", "wash-down"],
+    "head": ["head", "delivery head"],
     "dynamic_load": ["load rating", "dynamic load", "load"],
     "mass": ["weight", "mass", "heavy"],
     "power": ["power", "kw"],
@@ -183,8 +223,19 @@ _SEARCH_FILTERS = {
     "power",
     "thread",
     "poles",
+    "head",
+    "outer_diameter",
+    "width",
 }
+# A stated requirement that answers a clarifying question about another attribute: a pump's
+# delivery head ("30 m head") is its pressure requirement.
+_SATISFIES = {"head": "pressure"}
 _INTENT_VALUES = {i.value for i in Intent}
+# Intents whose turn, naming a product, is answered from that product's data ("right now"
+# makes a question urgent, not a catalog-wide search).
+_LOOKUP_INTENTS = (Intent.LOOKUP, Intent.OTHER, Intent.DOCUMENT_REQUEST, Intent.URGENT_SUPPORT)
+# How many search hits the shortlist ranking looks at (one spec sheet each).
+_RANK_POOL = 8
 _OPS = {"≥": ">=", "≤": "<=", ">": ">", "<": "<"}
 
 
@@ -396,7 +447,7 @@ class EscalationEngine:
             )
         else:
             for sub, phrases in _PURCHASE_CUES.items():
-                found = phrases.matches(text)
+                found = phrases.affirmed(text)
                 if sub == "urgent_need" and not (
                     cur.intent.has(Intent.URGENT_SUPPORT) or "spec" in text.lower()
                 ):
@@ -464,7 +515,7 @@ class EscalationEngine:
                 proposals.append(
                     Proposal(Outcome.ESCALATE, ReasonCategory.COMPLEXITY, "broad_comparison", signals=broad)
                 )
-        system = _SYSTEM_DESIGN.matches(text)
+        system = _SYSTEM_DESIGN.affirmed(text)
         if system or cur.intent.intent is Intent.COMPLEX_SPECIFICATION:
             cue = system[0] if system else ", ".join(cur.intent.cues.get(Intent.COMPLEX_SPECIFICATION, []))
             proposals.append(
@@ -594,6 +645,37 @@ class EscalationEngine:
             return named[-2:]
         return list(state.ai_skus)[-3:]
 
+    def _refers_back(self, state: State) -> bool:
+        """The current turn names no product but points at the one under discussion.
+
+        "what's its IP rating?", "and the successor?", "and the housing - is it stainless?"
+        refer to the product the buyer named before (or the one product the AI offered);
+        they are questions about it, not a new search. Numbers after "and ..." ("and for
+        400 Nm?") refine a search instead.
+        """
+        cur = state.current
+        if cur.skus or len(state.buyer) < 2:
+            return False
+        if not state.skus() and len(state.ai_skus) != 1:
+            return False  # several products offered: "it" is ambiguous
+        text = cur.turn.body
+        if _BACK_REFERENCE.search(text) or _SUCCESSOR.matches(text):
+            return True
+        numeric = any(re.search(r"\d", c.value) for c in cur.constraints)
+        return bool(_ELLIPSIS.match(text)) and not numeric
+
+    async def _successor_of(self, sku: str, grounder: CatalogGrounder) -> str | None:
+        """The product that replaced ``sku``, following the supersession chain to its end."""
+        seen = {sku}
+        current = sku
+        for _ in range(6):
+            ev = await grounder.evidence(current)
+            if ev is None or not ev.superseded_by or ev.superseded_by in seen:
+                break
+            current = ev.superseded_by
+            seen.add(current)
+        return current if current != sku else None
+
     # --- the AI path ------------------------------------------------------------------
 
     async def _assist(
@@ -609,7 +691,7 @@ class EscalationEngine:
         if not family and focus:
             ev = await grounder.evidence(focus[0])
             family = ev.family if ev else None
-        constraints = state.constraints()
+        constraints = _in_family_terms(state.constraints(), family)
         prior_clarify = sig.clarification_streak(
             [sig.TurnText(t.seq, t.author_kind, t.body) for t in state.turns]
         )
@@ -652,6 +734,16 @@ class EscalationEngine:
                     signals=weak,
                     unresolved=["which product the buyer means"],
                 )
+
+        certifications = sig.certification_claims(text)
+        if certifications and focus:
+            # a certification claim is answered only from a certificate or attribute on file
+            target = focus[0]
+            if self._refers_back(state) and _SUCCESSOR.matches(text):
+                target = await self._successor_of(target, grounder) or target
+            ev = await grounder.evidence(target)
+            if ev is not None:
+                return self._certification(ev, certifications, seq)
 
         if intent is Intent.COMPARISON and len(focus) >= 2:
             evidence = [
@@ -722,16 +814,20 @@ class EscalationEngine:
         if intent is Intent.SUBSTITUTION and focus and cur.skus:
             return await self._substitutes(state, focus[0], constraints, grounder)
 
-        if (
-            focus
-            and intent in (Intent.LOOKUP, Intent.OTHER, Intent.DOCUMENT_REQUEST)
-            and (cur.skus or not cur.constraints)
-        ):
+        if focus and intent in _LOOKUP_INTENTS and self._refers_back(state):
+            # a follow-up about the product in the thread, not a new catalog-wide search
+            target = focus[0]
+            if _SUCCESSOR.matches(text):
+                target = await self._successor_of(target, grounder) or target
+            return await self._lookup(state, [target], grounder)
+
+        if focus and intent in _LOOKUP_INTENTS and (cur.skus or not cur.constraints):
             return await self._lookup(state, focus, grounder)
 
         # recommend from a family: clarify what is missing, then shortlist
         required = policy.clarify.get(family or "", [])
         have = {c.name for c in constraints}
+        have |= {_SATISFIES[n] for n in have if n in _SATISFIES}
         missing = [a for a in required if a not in have]
         if missing and not focus:
             return Proposal(
@@ -755,13 +851,45 @@ class EscalationEngine:
             return await self._lookup(state, focus, grounder)
         return await self._shortlist(state, family, constraints, grounder)
 
+    def _certification(self, ev: sig.ProductEvidence, certifications: list[str], seq: int) -> Proposal:
+        """Answer a certification question from the evidence on file, or say it is not on file.
+
+        With no certificate or attribute backing the claim, the datasheet is not an answer:
+        the buyer needs the claim confirmed, so a person checks it (low confidence).
+        """
+        unsupported = sig.unsupported_certification(ev, certifications, seq)
+        if unsupported:
+            missing = [str(s.value).split(".", 1)[1] for s in unsupported]
+            return Proposal(
+                Outcome.ESCALATE,
+                ReasonCategory.LOW_CONFIDENCE,
+                "unsupported_certification",
+                signals=unsupported,
+                context={"sku": ev.sku, "certification": phrasing.join(missing, "or")},
+                focus=[ev.sku],
+                unresolved=[
+                    f"Whether {ev.sku} holds {cert} certification (no certificate on file)"
+                    for cert in missing
+                ],
+            )
+        found = {cert: sig.certification_evidence(ev, cert) or "" for cert in certifications}
+        return Proposal(
+            Outcome.NEXT_STEP,
+            reply=phrasing.certification_reply(ev, found),
+            focus=[ev.sku],
+            signals=[
+                sig.Signal(name="certification_on_file", value=f"{ev.sku}.{cert}", detail=where, turn=seq)
+                for cert, where in found.items()
+            ],
+        )
+
     async def _lookup(self, state: State, focus: list[str], grounder: CatalogGrounder) -> Proposal:
         policy = self.policy
         seq = state.current.turn.seq
         ev = await grounder.evidence(focus[0])
         if ev is None:
             return Proposal(Outcome.CLARIFY, reply=phrasing.which_product_reply(False, [], {}))
-        asked = [k for k, phrases in _ASKED_SETS.items() if phrases.matches(state.current.turn.body)]
+        asked = _asked_attributes(state.current.turn.body, ev, state.current.constraints)
         conflicts = sig.source_disagreement(
             [ev], asked or policy.retrieval.key_attributes, seq, policy.retrieval.authoritative_kinds
         )
@@ -945,10 +1073,7 @@ class EscalationEngine:
         unique: dict[str, sig.RetrievalHit] = {}
         for h in hits:
             unique.setdefault(h.sku, h)
-        # a shortlist keeps the clear leaders, not everything that matched a filter
-        best = max(h.score for h in unique.values())
-        top = [h for h in unique.values() if h.score >= 0.85 * best][:3]
-        evidence = {h.sku: e for h in top if (e := await grounder.evidence(h.sku))}
+        top, evidence = await self._rank_by_fit(list(unique.values()), constraints, family, grounder)
         notes = self._evidence_signals(list(evidence.values()), [], seq)
         return Proposal(
             Outcome.NEXT_STEP,
@@ -961,6 +1086,36 @@ class EscalationEngine:
             ],
             focus=[h.sku for h in top],
         )
+
+    async def _rank_by_fit(
+        self,
+        hits: list[sig.RetrievalHit],
+        constraints: list[Constraint],
+        family: str | None,
+        grounder: CatalogGrounder,
+    ) -> tuple[list[sig.RetrievalHit], dict[str, sig.ProductEvidence]]:
+        """The shortlist: the closest fits to the stated constraints first, then search relevance.
+
+        Search orders by text relevance and filters on the requirements; among the products
+        that pass, a 400 N·m request should lead with 400 N·m parts, not a 750 N·m one, and an
+        8 mm G1/4 request with 8 mm G1/4 parts. Candidates are the clear search leaders plus
+        the rest of the first page, so a close fit with a weaker text match is not lost.
+        """
+        best = max(h.score for h in hits)
+        candidates = hits[:_RANK_POOL]
+        evidence = {h.sku: e for h in candidates if (e := await grounder.evidence(h.sku))}
+
+        def key(h: sig.RetrievalHit) -> tuple[float, float, int]:
+            ev = evidence.get(h.sku)
+            fit = fit_score(ev.attributes, constraints, family) if ev is not None else 0.0
+            return (-round(fit, 6), -h.score, candidates.index(h))
+
+        ranked = sorted(candidates, key=key)
+        if not constraints:
+            # nothing to fit: keep the clear leaders of the search, as before
+            ranked = [h for h in ranked if h.score >= 0.85 * best]
+        top = ranked[:3]
+        return top, {h.sku: evidence[h.sku] for h in top if h.sku in evidence}
 
     def _evidence_signals(self, evidence: list[Any], asked: list[str], seq: int) -> list[sig.Signal]:
         """Retrieval-quality notes on products that do not stop the AI but go to the reviewer."""
@@ -1083,6 +1238,39 @@ def _keeps_facts(original: str, rephrased: str, outcome: Outcome) -> bool:
     return rephrased.strip().endswith("?") == (outcome is Outcome.CLARIFY)
 
 
+def _asked_attributes(text: str, ev: sig.ProductEvidence | None, stated: Sequence[Constraint]) -> list[str]:
+    """The attributes a lookup asks about, in the order asked, so every one gets an answer.
+
+    Named attributes ("rated current and IP class") come from their cue words; a value
+    stated about the product ("is the X IP66?", "is it stainless?") asks for that attribute
+    too, when the catalog holds it.
+    """
+    words = tokens(text)
+    found: list[tuple[int, str]] = []
+    for name, phrases in _ASKED_SETS.items():
+        at = [pos for _, pos in phrases.positions(words)]
+        if at:
+            found.append((min(at), name))
+    asked = [name for _, name in sorted(found)]
+    if ev is not None:
+        for c in stated:
+            name = {"tube_size": "tube_od"}.get(c.name, c.name)
+            if name in ev.attributes and name not in asked:
+                asked.append(name)
+    return asked
+
+
+def _in_family_terms(constraints: list[Constraint], family: str | None) -> list[Constraint]:
+    """Read a bare size the way the family is sized: an "8 mm push-in fitting" is for 8 mm tube."""
+    if family != "pneumatic_fitting" or any(c.name == "tube_size" for c in constraints):
+        return constraints
+    out = []
+    for c in constraints:
+        m = re.fullmatch(r"(\d{1,2}(?:\.\d)?)\s?mm", c.value.strip()) if c.name == "dimension" else None
+        out.append(c.model_copy(update={"name": "tube_size", "value": m.group(1), "unit": "mm"}) if m else c)
+    return out
+
+
 def _intent_signal(info: TurnInfo, intent: Intent) -> sig.Signal:
     cues = info.intent.cues.get(intent, [])
     return sig.Signal(name="intent", value=intent.value, detail=", ".join(cues[:3]), turn=info.turn.seq)
@@ -1093,6 +1281,9 @@ _EQUALS = {
     "voltage": "voltage",
     "temperature": "temperature",
     "bore": "bore",
+    "outer_diameter": "outer_diameter",
+    "width": "width",
+    "tube_size": "tube_od",
     "poles": "poles",
     "thread": "thread",
     "length": "length",

@@ -94,6 +94,20 @@ _TEXT_ATTRIBUTES: dict[str, dict[str, list[str]]] = {
         "NO": ["normally open"],
         "NC": ["normally closed"],
     },
+    "seal": {
+        "2RS": [
+            "sealed",
+            "sealed both sides",
+            "rubber sealed",
+            "rubber seals",
+            "2rs",
+            "2rs1",
+            "2rsh",
+            "rs seals",
+        ],
+        "2Z": ["shielded", "metal shields", "2z", "zz", "2zr"],
+        "open": ["open bearing", "unsealed", "no seals"],
+    },
     "environment": {
         "outdoor": ["outdoor", "outdoors", "outside installation"],
         "corrosive": ["corrosive", "aggressive"],
@@ -124,19 +138,35 @@ _BORE = re.compile(
     r"\b(\d{1,3}(?:[.,]\d)?)\s?mm\s+(?:bore|shaft|inner diameter|id)\b|\bbore\s+(?:of\s+)?(\d{1,3}(?:[.,]\d)?)\s?mm\b",
     re.I,
 )
+# A bearing's boundary dimensions "bore x outer diameter x width" ("30x55x13", "25 x 47 x 12 mm"):
+# three numbers whose middle one (the outer diameter) is the largest.
+_BEARING_DIMS = re.compile(
+    r"(?<![\w.-])(\d{1,3}(?:[.,]\d)?)\s?[xX×]\s?(\d{1,3}(?:[.,]\d)?)\s?[xX×]\s?(\d{1,3}(?:[.,]\d)?)(?:\s?mm)?(?![\w.])"
+)
 _CROSS = re.compile(
     r"\b(\d{1,2})\s?[xX×]\s?(\d{1,3}(?:[.,]\d{1,2})?)\s?(?:mm²|mm2|sq ?mm)?|\b(\d{1,2})\s?AWG\b", re.I
 )
 _CABLE_LENGTH = re.compile(r"\b(\d{1,4}(?:[.,]\d)?)\s?(m|metres|meters|meter|metre|ft|feet)\b(?!\s?/)", re.I)
 
-_ORDER_QTY = re.compile(
-    r"(?:\b(?:qty|quantity|quantities)\s*(?:of|:|=)?\s*(?P<a>\d[\d,.' ]*\d|\d)(?P<ak>\s?k)?\b)"
-    r"|(?:\b(?P<b>\d[\d,.']*\d|\d)(?P<bk>\s?k)?\s*(?:x\s)?\s*(?P<unit>units?|pcs|pieces?|pc|nos|off|sets?|"
-    r"assemblies|kits?|each|of them|of these|of those|gearboxes|gearmotors|pumps|sensors|bearings|"
-    r"connectors|fittings|valves|motors|cables|cable assemblies)\b)"
-    r"|(?:\b(?P<c>\d[\d,.']*\d|\d)\s?x\b(?!\s?\d))",
-    re.I,
+# A count never comes from inside a part number: "GX-220", "PF-ST-12G14-297" and "6205-2RS"
+# hold digits, not quantities. A number counts only when it stands alone and is followed by
+# a count word ("500 units", "40 gearboxes", "2k pcs"), by a part number ("500 GX-220",
+# "300 of the PF-ST-12G14-297"), by "x" ("12 x"), or follows "qty".
+_NUM = r"(?<![\w./-])(?:\d{1,3}(?:[,.' ]\d{3})+|\d+)(?![a-jl-wyz0-9_/]|[kx]\w|[.,]\d|-\w)"
+_SKU_WORD = r"[A-Z][A-Z0-9]{0,5}(?:-[A-Z0-9]{1,8}){1,4}s?"
+_COUNT_WORDS = (
+    r"units?|pcs|pieces?|pc|nos|off|sets?|assemblies|kits?|each|items?|of them|of these|of those|"
+    r"gearboxes|gearmotors|gear motors|drives|pumps|sensors|bearings|connectors|fittings|valves|"
+    r"motors|cables|cable assemblies|cordsets|reels"
 )
+_ORDER_QTY = re.compile(
+    rf"(?:\b(?:qty|quantity|quantities)\s*(?:of|:|=)?\s*(?P<a>{_NUM})(?P<ak>\s?k\b)?)"
+    rf"|(?:(?P<c>{_NUM})\s?x\b(?!\s?\d))"
+    rf"|(?:(?P<b>{_NUM})(?P<bk>\s?k\b)?\s*(?:x\s+)?"
+    rf"(?:(?:of\s+(?:the\s+|these\s+|those\s+)?)?(?P<sku>{_SKU_WORD})(?:\s+|\b))?"
+    rf"(?P<unit>{_COUNT_WORDS})?\b)",
+)
+_UNIT_CASE = re.compile(rf"^(?:{_COUNT_WORDS})$", re.I)
 
 URGENCY = PhraseSet(
     [
@@ -288,7 +318,15 @@ def extract_constraints(text: str, turn: int | None = None) -> list[Constraint]:
         add(m.start(), "bore", (m.group(1) or m.group(2)).replace(",", "."), "mm", span=m.span())
     for m in _POLES.finditer(text):
         add(m.start(), "poles", m.group(1), span=m.span())
+    for m in _BEARING_DIMS.finditer(text):
+        bore, outer, width = (float(g.replace(",", ".")) for g in m.groups())
+        if outer > bore and outer > width:
+            for name, raw in zip(("bore", "outer_diameter", "width"), m.groups(), strict=True):
+                add(m.start(), name, raw.replace(",", "."), "mm")
+            taken.append(m.span())
     for m in _CROSS.finditer(text):
+        if _overlaps(m.span(), taken):
+            continue
         if m.group(3):
             add(m.start(), "cross_section", f"{m.group(3)} AWG", span=m.span())
         elif re.search(r"mm|sq", m.group(0), re.I):
@@ -306,7 +344,9 @@ def extract_constraints(text: str, turn: int | None = None) -> list[Constraint]:
         if name is None:
             continue
         value, unit = _value_text(q)
-        if q.dimension == "length":
+        if name == "head":
+            value, unit = f"{q.value:g}", "m"  # delivery head in metres, whatever unit was written
+        elif q.dimension == "length":
             value, unit = re.sub(r"\s+", " ", q.original).strip(), ""
         op = _op_for(text, start, end)
         add(start, name, f"{op} {value}".strip(), unit)
@@ -326,13 +366,17 @@ def extract_constraints(text: str, turn: int | None = None) -> list[Constraint]:
 _OUTER = re.compile(r"^\s*(outer diameter|outside diameter|od)\b|^\s*(outer|outside)\b")
 _OUTER_BEFORE = re.compile(r"\b(od|outer diameter|outside diameter)\s*(of)?\s*$")
 _BORE_AFTER = re.compile(r"^\s*(bore|inner diameter|id|shaft)\b")
+_HEAD_AFTER = re.compile(r"^\s*(of\s+)?((delivery|pump|total|discharge)\s+)?head\b")
+_HEAD_BEFORE = re.compile(r"\bhead\s*(of|:|=)?\s*(about|around|approx\.?|roughly)?\s*$")
 _LENGTH_WORDS = re.compile(r"^\s*(cable|lead|long|length|of cable)\b")
 _LENGTH_BEFORE = re.compile(r"(cable|length)\s*(of)?\s*$")
 
 
 def _length_name(lowered: str, start: int, end: int, original: str) -> str:
-    """Which length a buyer means: bore, outer diameter, cable length, or just a dimension."""
+    """Which length a buyer means: pump head, bore, outer diameter, cable length, or a dimension."""
     after, before = lowered[end : end + 20], lowered[max(0, start - 20) : start]
+    if _HEAD_AFTER.match(after) or _HEAD_BEFORE.search(before):
+        return "head"  # "30 m head": the pressure a pump must deliver, as a height of liquid
     if _BORE_AFTER.match(after):
         return "bore"
     if _OUTER.match(after) or _OUTER_BEFORE.search(before):
@@ -360,9 +404,15 @@ def _number(raw: str, kilo: str | None) -> float | None:
 
 
 def extract_order_quantities(text: str, turn: int | None = None, sku: str | None = None) -> list[Quantity]:
-    """How many pieces the buyer wants ("500 units", "qty 1,200", "40 gearboxes", "2k pcs")."""
+    """How many pieces the buyer wants ("500 units", "qty 1,200", "40 gearboxes", "2k pcs", "500 GX-220").
+
+    Digits inside part numbers and numbers without a count word or part number next to
+    them (dimensions, ratings, years) are not quantities.
+    """
     found: list[Quantity] = []
-    for m in _ORDER_QTY.finditer(text):
+    for m in _ORDER_QTY.finditer(_case_fold_units(text)):
+        if m.group("b") is not None and not (m.group("unit") or m.group("sku")):
+            continue  # a bare number: "the 400 series", "at 60 degrees"
         raw = m.group("a") or m.group("b") or m.group("c")
         kilo = m.group("ak") or m.group("bk")
         amount = _number(raw, kilo)
@@ -371,12 +421,24 @@ def extract_order_quantities(text: str, turn: int | None = None, sku: str | None
         unit = (m.group("unit") or "pcs").lower()
         unit = (
             "pcs"
-            if unit in {"unit", "units", "pc", "piece", "pieces", "nos", "off", "each", "x"}
+            if unit in {"unit", "units", "pc", "piece", "pieces", "nos", "off", "each", "x", "item", "items"}
             or unit.startswith("of ")
             else unit
         )
-        found.append(Quantity(amount=amount, unit=unit, sku=sku, source_turn=turn))
+        named = m.group("sku")
+        found.append(
+            Quantity(
+                amount=amount, unit=unit, sku=sku or (named.rstrip("s") if named else None), source_turn=turn
+            )
+        )
     return found
+
+
+def _case_fold_units(text: str) -> str:
+    """Lower-case everything but part numbers, so count words match in any case and SKUs stay upper."""
+    return re.sub(
+        r"[A-Za-z][\w-]*", lambda m: m.group(0) if re.search(r"\d", m.group(0)) else m.group(0).lower(), text
+    )
 
 
 def extract_urgency(text: str) -> str | None:

@@ -48,6 +48,11 @@ def sku_candidates(text: str) -> list[str]:
     return list(seen)
 
 
+def _plural(token: str) -> bool:
+    """A part number with a plural "s" ("GX-220s"): digits, then one trailing S."""
+    return len(token) > 3 and token[-1] in "sS" and token[-2].isdigit()
+
+
 def looks_like_part_number(token: str) -> bool:
     """A token that is plainly meant as a part number (letters-dash-digits), known or not."""
     return bool(re.fullmatch(r"[A-Z]{1,5}-?\d{2,6}(?:-[A-Z0-9]{1,6})*", token.upper())) and "-" in token
@@ -83,6 +88,8 @@ class CatalogGrounder:
         closest: dict[str, list[str]] = {}
         for token in sku_candidates(text):
             product = await self.catalog.get_product(token)
+            if product is None and _plural(token):
+                product = await self.catalog.get_product(token[:-1])  # "GX-220s": several GX-220
             if product is not None:
                 known.append(product.sku)
             elif looks_like_part_number(token):

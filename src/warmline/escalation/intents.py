@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from warmline.escalation.text import PhraseSet, tokens
+from warmline.escalation.text import PhraseSet, scope
 
 
 class Intent(StrEnum):
@@ -154,6 +154,13 @@ _CUES: dict[Intent, list[tuple[float, list[str]]]] = {
                 "alternative for",
                 "equivalent",
                 "successor",
+                "replaces",
+                "replaced by",
+                "what replaced",
+                "took its place",
+                "takes its place",
+                "its replacement",
+                "the replacement",
                 "superseded",
                 "supersedes",
                 "drop-in",
@@ -369,13 +376,17 @@ class IntentResult:
 
 
 def classify(text: str) -> IntentResult:
-    """Classify one buyer turn; returns OTHER when no cue matches."""
-    words = tokens(text)
+    """Classify one buyer turn; returns OTHER when no cue matches.
+
+    Cues inside a negation's scope do not count: "no need for a quote" is not a quote
+    request, "I don't need a pump" is not a recommendation.
+    """
+    words = scope(text)
     scores: dict[Intent, float] = {}
     cues: dict[Intent, list[str]] = {}
     for intent, sets in _SETS.items():
         for weight, phrase_set in sets:
-            found = phrase_set.matches(words)
+            found = phrase_set.affirmed(words)
             if found:
                 # more cues add confidence, with diminishing returns
                 scores[intent] = scores.get(intent, 0.0) + weight * (1 + 0.25 * (len(found) - 1))

@@ -106,6 +106,8 @@ def summary_for(reason: ReasonCategory, sub: str, ctx: dict[str, str]) -> str:
             "confirm it rather than me guessing.",
             "no_authoritative_document": f"I only have marketing material for {sku}, not a datasheet or "
             "certificate, so a specialist should confirm the technical details.",
+            "unsupported_certification": f"I have no {ctx.get('certification') or 'such'} certificate on file "
+            f"for {sku}, so I can't confirm it; a specialist should check it before you rely on it.",
             "no_substitute": f"I could not find a verified substitute for {sku} that meets your requirements, so a "
             "specialist should review the options.",
             "no_match": "None of our catalog products clearly meets these requirements, so a specialist should "
@@ -255,6 +257,12 @@ def answer_reply(ev: ProductEvidence, asked: Sequence[str]) -> str:
     docs = [d.title for d in ev.documents if d.kind != "marketing"][:2]
     source = f" (source: {join(docs)})" if docs else ""
     return f"{ev.sku} {ev.name}: {values}{source}.{status}"
+
+
+def certification_reply(ev: ProductEvidence, found: dict[str, str]) -> str:
+    """A certification question answered from the certificate or attribute on file."""
+    listed = "; ".join(f"{cert}: {where}" for cert, where in found.items())
+    return f"On file for {ev.sku}: {listed}. The documents are linked below."
 
 
 def documents_reply(ev: ProductEvidence, kinds: Sequence[str]) -> str:

@@ -7,13 +7,14 @@ and the decision rules read them; a reviewer sees them on the decision and the p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
 from warmline.domain.models import AuthorKind
-from warmline.escalation.text import PhraseSet, similarity, tokens
+from warmline.escalation.text import PhraseSet, Scoped, scope, similarity, tokens
 
 
 class Signal(BaseModel):
@@ -329,8 +330,11 @@ def too_many_products(
     return []
 
 
-# An explicit request needs a verb of asking and a person-noun after it; a negation
-# right before the verb ("no need to talk to sales") cancels it.
+# An explicit request is a person noun together with a verb of asking or contacting, in one
+# clause that is not negated: "talk to an engineer", "get me a sales rep" (asking verb, then
+# the person), or "could one of your colleagues ring me", "can someone call us back" (the
+# person, then a contact verb aimed at the buyer). "No need to talk to sales" is negated;
+# "our engineer will call you" names the buyer's own people and is not a request.
 _ASK = PhraseSet(
     [
         "talk to",
@@ -351,20 +355,32 @@ _ASK = PhraseSet(
         "i need",
         "we need",
         "we want",
+        "we'd like",
+        "we would like",
         "need to reach",
         "reach",
         "contact",
         "call me",
         "call us",
         "ring me",
+        "ring us",
+        "phone me",
+        "phone us",
         "email me",
+        "email us",
         "have someone",
         "can someone",
         "could someone",
         "is there someone",
+        "is there somebody",
+        "is there anyone",
+        "is there anybody",
         "is there a",
+        "is there an",
         "can a",
         "could a",
+        "can an",
+        "could an",
         "loop in",
         "bring in",
         "escalate",
@@ -373,6 +389,9 @@ _ASK = PhraseSet(
         "send me to",
         "let me talk",
         "let me speak",
+        "prefer",
+        "rather talk",
+        "rather speak",
     ],
     max_gap=0,
 )
@@ -384,33 +403,66 @@ _PERSON = PhraseSet(
         "real person",
         "someone",
         "somebody",
+        "anyone",
+        "anybody",
         "agent",
         "live agent",
         "representative",
         "rep",
+        "reps",
         "sales rep",
         "salesperson",
         "sales person",
         "sales team",
         "sales",
         "engineer",
+        "engineers",
         "applications engineer",
         "application engineer",
         "specialist",
+        "specialists",
         "expert",
+        "experts",
         "support",
         "support team",
         "technician",
         "account manager",
         "colleague",
+        "colleagues",
         "people",
         "operator",
         "staff",
         "team member",
         "manager",
+        "one of you",
     ],
     max_gap=0,
 )
+# Verbs of contacting a person; followed by "me", "us" or "back" they ask for contact.
+_CONTACT = PhraseSet(
+    [
+        "call",
+        "ring",
+        "phone",
+        "email",
+        "e-mail",
+        "contact",
+        "reach",
+        "reach out",
+        "get back",
+        "get in touch",
+        "talk",
+        "speak",
+        "chat",
+        "meet",
+        "visit",
+        "walk",
+        "go through",
+    ],
+    max_gap=0,
+)
+_TO_BUYER = frozenset({"me", "us", "back"})
+_BUYERS_OWN = frozenset({"our", "my", "their", "his", "her"})
 _STANDALONE = PhraseSet(
     [
         "human please",
@@ -418,6 +470,7 @@ _STANDALONE = PhraseSet(
         "live agent",
         "human agent",
         "call me back",
+        "call us back",
         "speak to someone",
         "talk to someone",
         "get a human",
@@ -428,29 +481,44 @@ _STANDALONE = PhraseSet(
     ],
     max_gap=1,
 )
-_NEGATION = {"no", "not", "dont", "without", "never", "nobody", "rather"}
 
 
 def explicit_request(text: str, turn: int | None = None) -> list[Signal]:
     """The buyer asks for a person, a sales rep, an engineer or support, typos included."""
-    words = tokens(text)
-    standalone = _STANDALONE.positions(words)
-    for phrase, at in standalone:
-        if not _negated(words, at):
-            return [_explicit(phrase, turn)]
-    for phrase, at in _ASK.positions(words):
-        if _negated(words, at):
-            continue
-        tail = words[at + len(phrase.split()) : at + len(phrase.split()) + 6]
-        people = _PERSON.matches(tail)
+    scoped = scope(text)
+    words = scoped.words
+    for phrase in _STANDALONE.affirmed(scoped):
+        return [_explicit(phrase, turn)]
+    for phrase, at in _ASK.affirmed_positions(scoped):
+        end = at + len(phrase.split())
+        tail = _same_clause(scoped, at, end, end + 6)
+        people = [p for p, i in _PERSON.positions(tail) if not _buyers_own(tail, i)]
         if people:
             return [_explicit(f"{phrase} … {people[0]}", turn)]
+    for person in _PERSON.phrases:
+        for at in person.find_all(words):
+            if scoped.negated(at, len(person.words)) or _buyers_own(words, at):
+                continue
+            end = at + len(person.words)
+            tail = _same_clause(scoped, at, end, end + 7)
+            for verb, i in _CONTACT.positions(tail):
+                after = tail[i + len(verb.split()) : i + len(verb.split()) + 3]
+                if _TO_BUYER.intersection(after):
+                    return [_explicit(f"{person.text} … {verb}", turn)]
     return []
 
 
-def _negated(words: Sequence[str], at: int) -> bool:
-    window = words[max(0, at - 3) : at]
-    return any(w in _NEGATION for w in window)
+def _same_clause(scoped: Scoped, at: int, start: int, stop: int) -> list[str]:
+    """Words ``start:stop`` that are in the same clause as the word at ``at``."""
+    clause = scoped.clauses[at]
+    return [
+        w for w, c in zip(scoped.words[start:stop], scoped.clauses[start:stop], strict=True) if c == clause
+    ]
+
+
+def _buyers_own(words: Sequence[str], at: int) -> bool:
+    """The person noun belongs to the buyer ("our engineer"), so it is not someone to hand to."""
+    return any(w in _BUYERS_OWN for w in words[max(0, at - 2) : at])
 
 
 def _explicit(phrase: str, turn: int | None) -> Signal:
@@ -504,10 +572,11 @@ def account_tier(
 
 
 def category_terms(text: str, categories: dict[str, PhraseSet], turn: int | None = None) -> list[Signal]:
-    """Regulated or high-risk category words (ATEX, safety-critical, ...) in the text."""
+    """Regulated or high-risk category words (ATEX, safety-critical, ...) in the text, unless negated."""
+    scoped = scope(text)
     found = []
     for category, phrases in categories.items():
-        hits = phrases.matches(text)
+        hits = phrases.affirmed(scoped)
         if hits:
             found.append(
                 Signal(
@@ -547,14 +616,101 @@ def lifecycle_replacement(
     return found
 
 
+# --- certification claims -------------------------------------------------------------
+
+# Certifications and approvals buyers ask about: canonical name -> how buyers write it. A
+# claim the catalog holds no document or attribute for must not be answered with a datasheet.
+CERTIFICATIONS: dict[str, list[str]] = {
+    "UL": [
+        "ul",
+        "ul listed",
+        "ul listing",
+        "ul recognized",
+        "ul recognised",
+        "cul",
+        "c-ul",
+        "culus",
+        "ul508",
+    ],
+    "CSA": ["csa"],
+    "CE": ["ce", "ce marked", "ce marking", "ce mark", "declaration of conformity"],
+    "UKCA": ["ukca"],
+    "RoHS": ["rohs"],
+    "REACH": ["reach compliant", "reach compliance", "reach declaration", "reach certificate", "svhc"],
+    "ATEX": ["atex", "iecex", "eu-type examination"],
+    "DNV": ["dnv", "dnv-gl", "dnv gl", "lloyd's", "lloyds register", "type approval", "marine approval"],
+    "NSF": ["nsf"],
+    "WRAS": ["wras", "ktw", "acs approval", "drinking water approval"],
+    "EHEDG": ["ehedg", "3-a"],
+    "FDA": ["fda"],
+    "TÜV": ["tuv", "tüv"],
+    "VDE": ["vde"],
+    "EAC": ["eac"],
+    "CCC": ["ccc"],
+}
+_CERT_SETS = {name: PhraseSet(words, max_gap=0) for name, words in CERTIFICATIONS.items()}
+# Evidence words per certification, looked for in document titles and attribute names/values.
+_CERT_EVIDENCE = {
+    "ATEX": ("atex", "eu-type examination", "ii 2g", "ii 3g", "ex "),
+    "CE": ("ce ", "ce-", "declaration of conformity"),
+}
+
+
+def certification_claims(text: str) -> list[str]:
+    """Certifications the buyer asks about ("is it UL listed?", "RoHS compliant?"), unless negated."""
+    scoped = scope(text)
+    return [name for name, phrases in _CERT_SETS.items() if phrases.affirmed(scoped)]
+
+
+def certification_evidence(product: ProductEvidence, certification: str) -> str | None:
+    """Where the catalog backs a certification for a product (a document or attribute), or None."""
+    words = _CERT_EVIDENCE.get(certification, ()) + tuple(w.lower() for w in CERTIFICATIONS[certification])
+    for doc in product.documents:
+        title = f" {doc.title.lower()} "
+        if doc.kind.lower() in {"certificate", "standard"} and any(_word_in(w, title) for w in words):
+            return f"{doc.title} ({doc.kind})"
+    for name, value in product.attributes.items():
+        if name.lower() == certification.lower():
+            return f"{name}: {value}"
+        if name.lower() in {"certification", "certifications", "approvals", "approval", "listing"} and any(
+            _word_in(w, f" {value.lower()} ") for w in words
+        ):
+            return f"{name}: {value}"
+    return None
+
+
+def unsupported_certification(
+    product: ProductEvidence, certifications: Sequence[str], turn: int | None = None
+) -> list[Signal]:
+    """Certifications asked about that the catalog holds no document or attribute for."""
+    return [
+        Signal(
+            name="unsupported_certification",
+            value=f"{product.sku}.{cert}",
+            detail=f"no {cert} certificate or approval on file for {product.sku}",
+            turn=turn,
+        )
+        for cert in certifications
+        if certification_evidence(product, cert) is None
+    ]
+
+
+def _word_in(word: str, text: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(word.strip())}(?![a-z0-9])", text) is not None
+
+
 # --- live business data ---------------------------------------------------------------
 
 
 def live_data_needs(text: str, categories: dict[str, PhraseSet], turn: int | None = None) -> list[Signal]:
-    """Questions only live systems answer: stock, contract pricing, lead time, quote status, entitlements."""
+    """Questions only live systems answer: stock, contract pricing, lead time, quote status, entitlements.
+
+    A negated mention ("I'm not asking about price") is not a question.
+    """
+    scoped = scope(text)
     found = []
     for kind, phrases in categories.items():
-        hits = phrases.matches(text)
+        hits = phrases.affirmed(scoped)
         if hits:
             found.append(
                 Signal(name="live_data", value=kind, detail=f"{kind}: \u201c{hits[0]}\u201d", turn=turn)

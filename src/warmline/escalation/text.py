@@ -86,7 +86,8 @@ REAL_WORDS = frozenset(
     agent urgent person prison reason season return retune rerun spec speck specs check cheek
     chuck seal steal steel sell spell shell small smell leak lead load road read real rear
     near wear year hear dear tear gear bear pair fair hair paid pain gain main rain
-    test text next best rest west vest past fast last cast mast case base vase ease plus""".split()  # noqa: SIM905
+    test text next best rest west vest past fast last cast mast case base vase ease plus
+    with wish heat held help here hold seat sent""".split()  # noqa: SIM905
 )
 
 
@@ -121,11 +122,22 @@ class Phrase:
 
     def find(self, words: Sequence[str]) -> int | None:
         """Index of the first word of a match in ``words``, or None."""
+        return next(iter(self.find_all(words)), None)
+
+    def find_all(self, words: Sequence[str]) -> list[int]:
+        """Indexes of the first word of every match in ``words``."""
         first = self.words[0]
-        for start, word in enumerate(words):
-            if token_matches(first, word) and self._rest_matches(words, start + 1, 1):
-                return start
-        return None
+        return [
+            start
+            for start, word in enumerate(words)
+            if token_matches(first, word) and self._rest_matches(words, start + 1, 1)
+        ]
+
+    @property
+    def negative(self) -> bool:
+        """A cue that is itself a negation ("not working") or names something to avoid
+        ("downtime": "we cannot afford any downtime" is still urgent) is never negated."""
+        return any(w in NEGATORS for w in self.words) or self.text in NEGATION_INVARIANT
 
     def _rest_matches(self, words: Sequence[str], pos: int, k: int) -> bool:
         if k == len(self.words):
@@ -158,6 +170,25 @@ class PhraseSet:
                 found.append((p.text, at))
         return found
 
+    def affirmed_positions(self, text: str | Scoped) -> list[tuple[str, int]]:
+        """Like ``positions``, but only occurrences outside a negation scope count.
+
+        "I'm not asking about price" mentions price without asking for it; a cue phrase
+        that is itself negative ("not working") is taken as written.
+        """
+        scoped = text if isinstance(text, Scoped) else scope(text)
+        found = []
+        for p in self.phrases:
+            for at in p.find_all(scoped.words):
+                if p.negative or not scoped.negated(at, len(p.words)):
+                    found.append((p.text, at))
+                    break
+        return found
+
+    def affirmed(self, text: str | Scoped) -> list[str]:
+        """The cue phrases that occur in ``text`` outside a negation scope."""
+        return [phrase for phrase, _ in self.affirmed_positions(text)]
+
 
 def similarity(a: str, b: str) -> float:
     """How alike two buyer messages are in what they ask about (0..1), robust to typos.
@@ -185,3 +216,90 @@ def similarity(a: str, b: str) -> float:
 def _same_stem(a: str, b: str) -> bool:
     """Cheap stemming: 'fits' ~ 'fit', 'mounting' ~ 'mount' (first 5 letters agree)."""
     return len(a) >= 4 and len(b) >= 4 and a[:5] == b[:5]
+
+
+# --- negation scope -------------------------------------------------------------------
+
+# Words that negate what follows them in the same clause ("n't" is already "not").
+NEGATORS = frozenset({"no", "not", "never", "without", "nobody", "none", "neither", "nor", "cannot"})
+# A negator followed by one of these hedges or widens rather than negates ("not sure
+# what it costs", "not only the price", "no idea about lead times").
+_NOT_A_NEGATION = frozenset({"sure", "idea", "only", "just", "yet", "too", "clear", "certain"})
+# Words that end a negation's scope inside a clause ("not for ATEX, just shop air").
+_SCOPE_BREAK = frozenset({"but", "only", "just", "instead", "however", "though", "although", "except"})
+# Clause boundaries: sentence and clause punctuation, and a dash between spaces. A comma or
+# full stop inside a number ("1,5", "2.2") is not a boundary.
+_CLAUSE_BREAK = re.compile(r"[;:!?()\[\]\n]|[.,](?=\s|$)|\s[-\u2013\u2014]+\s")
+# A negation after the cue: "price is not important", "lead time doesn't matter".
+_AFTER_NEGATION = re.compile(
+    r"^(?:(?:is|are|does|do|really|totally)\s+){0,2}not\s+(?:really\s+|a\s+|an\s+|the\s+)?"
+    r"(?:important|relevant|needed|required|necessary|matter|matters|issue|concern|problem|priority)\b"
+)
+NEGATION_WINDOW = 5
+# Cues naming something the buyer wants to avoid: negating them keeps their meaning.
+NEGATION_INVARIANT = frozenset(
+    {
+        "downtime",
+        "avoid downtime",
+        "standstill",
+        "stand still",
+        "line down",
+        "line is down",
+        "delay",
+        "delays",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """A text's tokens with the clause each belongs to, for negation-aware matching."""
+
+    words: tuple[str, ...]
+    clauses: tuple[int, ...]
+
+    def negated(self, at: int, length: int = 1) -> bool:
+        """True when the words at ``at`` are inside a negation's scope.
+
+        The scope is the same clause, at most ``NEGATION_WINDOW`` words back, and stops
+        at words such as "but", "only", "just" ("not for ATEX, just shop air"); "rather
+        than" negates too. A negation right after the cue ("price is not important")
+        counts as well.
+        """
+        clause = self.clauses[at] if at < len(self.clauses) else -1
+        for j in range(at - 1, max(-1, at - 1 - NEGATION_WINDOW), -1):
+            if self.clauses[j] != clause:
+                break
+            word = self.words[j]
+            if word in _SCOPE_BREAK:
+                break
+            if word in NEGATORS:
+                following = self.words[j + 1] if j + 1 < len(self.words) else ""
+                if following not in _NOT_A_NEGATION:
+                    return True
+            if word == "than" and "rather" in self.words[max(0, j - NEGATION_WINDOW) : j]:
+                return True
+        end = at + length
+        after = [
+            w
+            for w, c in zip(self.words[end : end + 6], self.clauses[end : end + 6], strict=True)
+            if c == clause
+        ]
+        return bool(_AFTER_NEGATION.match(" ".join(after)))
+
+
+def scope(text: str) -> Scoped:
+    """Tokenise ``text`` clause by clause, keeping which clause each token is in."""
+    words: list[str] = []
+    clauses: list[int] = []
+    for i, part in enumerate(_CLAUSE_BREAK.split(normalize(text))):
+        found = _TOKEN.findall(_NOT.sub(" not", part))
+        words += found
+        clauses += [i] * len(found)
+    return Scoped(tuple(words), tuple(clauses))
+
+
+def is_negated(text: str, phrase: str) -> bool:
+    """True when ``phrase`` occurs in ``text`` only inside negation scopes."""
+    phrases = PhraseSet([phrase])
+    return bool(phrases.matches(text)) and not phrases.affirmed(text)
