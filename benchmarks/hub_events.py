@@ -42,29 +42,8 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def streaming_receive_fix(app: Any) -> Any:
-    """BareRelay treats the first receive() of a GET as a disconnect, but uvicorn first
-    delivers the (empty) request body; skip it so the relay's streams stay open."""
-
-    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == "/events":
-            original = receive
-
-            async def receive() -> dict[str, Any]:
-                while True:
-                    message = await original()
-                    if message["type"] != "http.request":
-                        return message
-
-        await app(scope, receive, send)
-
-    return wrapped
-
-
 def start_bare() -> tuple[str, Callable[[], None]]:
-    config = uvicorn.Config(
-        streaming_receive_fix(BareRelay()), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-    )
+    config = uvicorn.Config(BareRelay(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -193,7 +172,46 @@ async def bench_hub(hub: EmbeddedHub, args: argparse.Namespace) -> dict[str, flo
         writers=args.writers,
     )
     stats.update(await bench_claims(hub, bot, args))
+    if args.queue:
+        stats.update(await bench_queue(hub, agent_token, args.queue))
     return stats
+
+
+async def bench_queue(hub: EmbeddedHub, agent_token: str, size: int) -> dict[str, float]:
+    """Time the console's start-up read: the whole open queue in one page."""
+    from warmline.domain.models import NewConversation, NewHandoff
+    from warmline.domain.packet import HandoffPacket
+    from warmline.hub import service
+
+    families = ["gearbox", "pump", "valve", "sensor", "bearing", "connector"]
+
+    async def seed(tx, start: int) -> None:
+        for i in range(start, min(start + 500, size)):
+            family = families[i % len(families)]
+            packet = HandoffPacket(
+                reason="purchase_intent" if i % 3 == 0 else "complexity",
+                summary=f"Handoff {i} about a {family}",
+                product_family=family,
+            )
+            await service.create_handoff(
+                tx,
+                spec=NewHandoff(conversation=NewConversation(subject=f"q{i}"), packet=packet, announce=False),
+            )
+
+    t0 = time.perf_counter()
+    for start in range(0, size, 500):
+        hub.write(lambda tx, start=start: seed(tx, start), timeout=600)
+    seeded = time.perf_counter() - t0
+    out = {f"seed {size} handoffs s": seeded}
+    async with httpx.AsyncClient(
+        base_url=hub.base_url or "", headers={"Authorization": f"Bearer {agent_token}"}, timeout=120
+    ) as c:
+        for label, params in (("all", {}), ("mine", {"mine": "true"}), ("q", {"q": "pump"})):
+            t0 = time.perf_counter()
+            r = await c.get("/v1/handoffs", params={"limit": 20000, **params})
+            assert r.status_code == 200, r.text
+            out[f"list {label} ({len(r.json()['items'])}) ms"] = (time.perf_counter() - t0) * 1000
+    return out
 
 
 async def bench_claims(hub: EmbeddedHub, bot: str, args: argparse.Namespace) -> dict[str, float]:
@@ -239,6 +257,9 @@ async def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--claimers", type=int, default=50)
     parser.add_argument("--races", type=int, default=10)
+    parser.add_argument(
+        "--queue", type=int, default=20000, help="open handoffs for the list timing (0: skip)"
+    )
     parser.add_argument("--postgres", default=None, help="also run on this (empty-able) PostgreSQL database")
     args = parser.parse_args()
     print(

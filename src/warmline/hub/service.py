@@ -522,9 +522,9 @@ async def list_handoffs(
     terms = [t for t in (q or "").lower().split() if t]
     rows = await repo.handoffs(session, statuses=statuses, terms=terms)
     allowed = set(skills) if skills is not None else None
-    picked: list[HandoffRow] = []
+    picked = []
     for row in rows:
-        required = list(row.required_skills)
+        required = row.required_skills
         if allowed is not None and not set(required) <= allowed:
             continue
         if mine and principal.agent is not None and not principal.agent.can_take(required):
@@ -532,8 +532,30 @@ async def list_handoffs(
         picked.append(row)
         if len(picked) >= limit:
             break
-    owners = await repo.agents_by_id(session, {r.claimed_by for r in picked if r.claimed_by})
-    items = [summary_model(r, owners.get(r.claimed_by or "")) for r in picked]
+    owners = {
+        agent_id: agent_ref(agent)
+        for agent_id, agent in (
+            await repo.agents_by_id(session, {r.claimed_by for r in picked if r.claimed_by})
+        ).items()
+    }
+    items = [
+        HandoffSummary(
+            id=r.id,
+            conversation_id=r.conversation_id,
+            status=r.status,
+            priority=r.priority,
+            reason=r.reason,
+            summary=r.summary,
+            product_family=r.product_family,
+            required_skills=r.required_skills,
+            buyer_company=r.buyer_company,
+            created_at=r.created_at,
+            claimed_by=owners.get(r.claimed_by) if r.claimed_by else None,
+            claimed_at=r.claimed_at,
+            resolved_at=r.resolved_at,
+        )
+        for r in picked
+    ]
     return HandoffPage(items=items, last_event_id=last_event_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from warmline.domain.models import Handoff, HandoffCreated, HandoffDetail, HandoffPage, NewHandoff
 from warmline.hub import service
@@ -45,14 +45,16 @@ async def list_handoffs(
     mine: Annotated[bool, Query(description="only what this agent has the skills for")] = False,
     q: Annotated[str | None, Query(max_length=200, description="words to find")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIST_LIMIT)] = 500,
-) -> HandoffPage:
+) -> Response:
     """The queue, by priority then age, plus the event id to stream from."""
     statuses = service.parse_statuses(status)
     skill_list = None if skills is None else [s.strip() for s in skills.split(",") if s.strip()]
     async with db.read() as session:
-        return await service.list_handoffs(
+        page = await service.list_handoffs(
             session, principal=caller, statuses=statuses, skills=skill_list, mine=mine, q=q, limit=limit
         )
+    # serialised once by pydantic (the model is already valid): FastAPI would validate it again
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetail)
