@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, and_, exists, func, not_, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    exists,
+    func,
+    not_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,6 +66,7 @@ from warmline.resources import resource_path
 # Which statement of a value wins when sources disagree (lower is more authoritative).
 SOURCE_RANK = {"table": 0, "datasheet": 1, "certificate": 2, "manual": 3, "other": 4, "marketing": 5}
 _SQLITE_SQUASH = 5.0  # score = raw / (raw + k): bm25 around k scores 0.5
+RANK_CAP = 600  # most texts bm25 ranks for one query on SQLite (see CatalogService._fts)
 _PG_SQUASH = 0.1
 
 
@@ -94,6 +104,19 @@ def family_rules() -> dict[str, FamilyRules]:
             complements=tuple((c["family"], tuple(c.get("match", ()))) for c in spec.get("complements", ())),
         )
     return out
+
+
+@dataclass
+class _Hit:
+    product_id: int
+    kind: str
+    title: str
+    raw: float
+    snippet: str
+    sku: str
+    name: str
+    family: str
+    status: str
 
 
 @dataclass
@@ -412,7 +435,9 @@ class CatalogService:
         words, filters = parse_search_query(query)
         limit = max(1, min(limit, 200))
         p = t.products
-        conds = [self._filter_sql(c, p.c.id) for c in filters]
+        # Inside a text search, equality filters (usually selective) become one id list; ranges
+        # (usually broad) a per-row probe.
+        probes = [self._filter_sql(c, p.c.id, correlated=c.op not in ("=", "exists")) for c in filters]
         async with self._conn() as conn:
             hits: list[SearchHit] = []
             seen: set[int] = set()
@@ -433,9 +458,9 @@ class CatalogService:
                     seen.add(exact.id)
                 tokens = re.findall(r"\w+", words.lower())
                 if tokens:
-                    rows = await self._fts(conn, tokens, conds, limit * 4, any_token=False)
+                    rows = await self._fts(conn, tokens, probes, limit * 4, any_token=False)
                     if not rows and len(tokens) > 1:
-                        rows = await self._fts(conn, tokens, conds, limit * 4, any_token=True)
+                        rows = await self._fts(conn, tokens, probes, limit * 4, any_token=True)
                     rows = [r for r in rows if r.product_id not in seen]
                     ok = await self._passes(conn, [r.product_id for r in rows], filters)
                     k = _SQLITE_SQUASH if self.dialect == "sqlite" else _PG_SQUASH
@@ -463,7 +488,7 @@ class CatalogService:
                 rows = (
                     await conn.execute(
                         select(p.c.id, p.c.sku, p.c.name, p.c.family, p.c.status)
-                        .where(and_(*conds))
+                        .where(and_(*probes))
                         .order_by(p.c.sku)
                         .limit(limit * 4)
                     )
@@ -496,37 +521,63 @@ class CatalogService:
         p, s = t.products, t.search
         where = and_(*conds) if conds else text("1=1")
         if self.dialect == "sqlite":
-            match = (" OR " if any_token else " ").join('"' + tok.replace('"', "") + '"' for tok in tokens)
-            fts = (
-                text(
-                    "SELECT s.product_id AS product_id, s.kind AS kind, s.title AS title, "
-                    "-bm25(catalog_fts, 3.0, 1.0) AS raw, "
-                    "snippet(catalog_fts, 1, '[', ']', '…', 14) AS snippet "
-                    "FROM catalog_fts JOIN catalog_search s ON s.id = catalog_fts.rowid "
-                    "WHERE catalog_fts MATCH :match ORDER BY bm25(catalog_fts, 3.0, 1.0), s.id LIMIT :n"
-                )
-                .columns(product_id=Integer, kind=String, title=String, raw=Float, snippet=String)
-                .subquery("f")
+            terms = (" OR " if any_token else " ").join('"' + tok.replace('"', "") + '"' for tok in tokens)
+            where_sql = ""
+            if conds:
+                # Rank only texts of products that pass the filters (selective filters cannot
+                # starve the result). CROSS JOIN keeps the FTS table as the outer loop: SQLite's
+                # planner would otherwise probe it once per candidate row.
+                compiled = and_(*conds).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+                where_sql = f" AND {compiled}"
+            # bm25 costs per matching text, so a very unspecific query ranks a bounded set: texts
+            # whose title (the product name) matches first, then the first RANK_CAP body matches.
+            ranked_sql = (
+                "SELECT sid, raw FROM (SELECT catalog_fts.rowid AS sid, -bm25(catalog_fts, 3.0, 1.0) AS raw "
+                "FROM catalog_fts CROSS JOIN catalog_search ON catalog_search.id = catalog_fts.rowid "
+                "CROSS JOIN catalog_products ON catalog_products.id = catalog_search.product_id "
+                f"WHERE catalog_fts MATCH :match{where_sql} LIMIT :cap) ORDER BY raw DESC LIMIT :n"
             )
-            q = (
-                select(
-                    fts.c.product_id,
-                    fts.c.kind,
-                    fts.c.title,
-                    fts.c.raw,
-                    fts.c.snippet,
-                    p.c.sku,
-                    p.c.name,
-                    p.c.family,
-                    p.c.status,
+            rows: list[Any] = []
+            seen: set[int] = set()
+            for match in (f"{{title}} : ({terms})", terms):
+                ranked_sq = text(ranked_sql).columns(sid=Integer, raw=Float).subquery("f")
+                q = (
+                    select(
+                        s.c.id,
+                        s.c.product_id,
+                        s.c.kind,
+                        s.c.title,
+                        ranked_sq.c.raw,
+                        func.substr(s.c.body, 1, 4000).label("body"),
+                        p.c.sku,
+                        p.c.name,
+                        p.c.family,
+                        p.c.status,
+                    )
+                    .select_from(ranked_sq)
+                    .join(s, s.c.id == ranked_sq.c.sid)
+                    .join(p, p.c.id == s.c.product_id)
                 )
-                .join(p, p.c.id == fts.c.product_id)
-                .where(where)
-                .order_by(fts.c.raw.desc(), p.c.sku)
-            )
-            # Filters are applied after ranking on a bounded window; widen it when filters are strict.
-            window = n * (25 if conds else 1)
-            return list((await conn.execute(q, {"match": match, "n": window})).all())[:n]
+                got = (await conn.execute(q, {"match": match, "n": n, "cap": RANK_CAP})).all()
+                rows += [r for r in got if r.id not in seen]
+                seen.update(r.id for r in got)
+                if len({r.product_id for r in rows}) >= n // 4:
+                    break
+            rows.sort(key=lambda r: (-r.raw, r.id))
+            return [
+                _Hit(
+                    r.product_id,
+                    r.kind,
+                    r.title,
+                    r.raw,
+                    _snippet(r.body, tokens) or r.title,
+                    r.sku,
+                    r.name,
+                    r.family,
+                    r.status,
+                )
+                for r in rows
+            ]
         tsq = func.to_tsquery("english", (" | " if any_token else " & ").join(tokens))
         rank = func.ts_rank_cd(text("catalog_search.tsv"), tsq)
         inner = (
@@ -561,7 +612,7 @@ class CatalogService:
         tq = (" | " if any_token else " & ").join(tokens)
         return list((await conn.execute(q, {"tq": tq})).all())
 
-    def _filter_sql(self, c: Constraint, pid: Any) -> ColumnElement[bool]:
+    def _filter_sql(self, c: Constraint, pid: Any, *, correlated: bool = False) -> ColumnElement[bool]:
         """A SQL condition for one constraint (ratings are checked exactly afterwards in Python)."""
         p, a = t.products, t.attributes.alias("fa")
         if c.attribute in PRODUCT_FIELDS:
@@ -577,30 +628,39 @@ class CatalogService:
                 value = "active"
             cond = col.like(f"%{value}%") if c.attribute == "name" else col == value
             return not_(cond) if c.op == "!=" else cond
-        base = [a.c.product_id == pid, a.c.name == c.attribute]
+
+        # "id IN (products having ...)": one indexed range scan on (name, value), evaluated once,
+        # instead of a correlated probe per candidate row.
+        # With ``correlated`` it is a probe per row on the (product_id, name) index instead: better
+        # when rows come from another ordered scan and the attribute is common.
+        def has(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
+            if correlated:
+                # "name || ''" keeps SQLite off the (name, value) indexes, which would scan every
+                # product's value per probe; the product_id index finds this product's few rows.
+                return exists().where(a.c.product_id == pid, a.c.name.concat("") == c.attribute, *conds)
+            return pid.in_(select(a.c.product_id).where(a.c.name == c.attribute, *conds))
+
         if c.op == "exists":
-            return exists().where(*base)
+            return has()
         if c.value is None:
-            cond = exists().where(*base, a.c.text_key == (c.text or "").lower())
+            cond = has(a.c.text_key == (c.text or "").lower())
             return not_(cond) if c.op == "!=" else cond
         q = c.value
         if q.dimension in ("nema", "atex"):
-            return exists().where(*base)  # partial orders: exact check in Python
+            return has()  # partial orders: the exact check is done in Python
         if q.dimension == "ip":
-            if c.op in (">=", ">"):
-                return exists().where(*base, a.c.value_hi >= q.lo)
-            return exists().where(*base)
+            return has(a.c.value_hi >= q.lo) if c.op in (">=", ">") else has()
         eps = 1e-9 * max(1.0, abs(q.lo), abs(q.hi))
         tol = 0.5 if q.dimension == "temperature" else 0.01 * max(abs(q.lo), abs(q.hi)) + 1e-12
         if c.op == ">=":
-            return exists().where(*base, a.c.value_hi >= q.lo - eps)
+            return has(a.c.value_hi >= q.lo - eps)
         if c.op == ">":
-            return exists().where(*base, a.c.value_hi > q.lo)
+            return has(a.c.value_hi > q.lo)
         if c.op == "<=":
-            return exists().where(*base, a.c.value_lo <= q.hi + eps)
+            return has(a.c.value_lo <= q.hi + eps)
         if c.op == "<":
-            return exists().where(*base, a.c.value_lo < q.hi)
-        eq = exists().where(*base, a.c.value_lo <= q.hi + tol, a.c.value_hi >= q.lo - tol)
+            return has(a.c.value_lo < q.hi)
+        eq = has(a.c.value_lo <= q.hi + tol, a.c.value_hi >= q.lo - tol)
         return not_(eq) if c.op == "!=" else eq
 
     async def _passes(
@@ -674,18 +734,17 @@ class CatalogService:
                 [Lifecycle.DISCONTINUED.value, Lifecycle.SUPERSEDED.value] if include_discontinued else []
             )
             base = [p.c.family == family, p.c.id != orig.id, p.c.status.in_(statuses)]
-            base += [self._filter_sql(c, p.c.id) for c in hard]
+            base += [self._filter_sql(c, p.c.id, correlated=True) for c in hard]
             base += [self._filter_sql(c, p.c.id) for c in wanted if c.attribute in PRODUCT_FIELDS]
             order = self._closeness(rules, orig_attrs)
-            pool = 60
+            pool = 40
             ids: list[int] = []
             numeric_soft = [c for c in soft if c.attribute not in PRODUCT_FIELDS]
             if numeric_soft:
-                strict = base + [self._filter_sql(c, p.c.id) for c in numeric_soft]
-                ids = list((await conn.execute(self._pool_query(strict, order, pool))).scalars())
+                strict = base + [self._filter_sql(c, p.c.id, correlated=True) for c in numeric_soft]
+                ids = await self._pool(conn, strict, order, pool)
             if len(ids) < pool:
-                more = (await conn.execute(self._pool_query(base, order, pool))).scalars()
-                ids += [i for i in more if i not in ids]
+                ids += [i for i in await self._pool(conn, base, order, pool) if i not in ids]
             succ_rows = []
             if successors:
                 succ_rows = (await conn.execute(select(p).where(p.c.sku.in_(successors)))).all()
@@ -755,20 +814,27 @@ class CatalogService:
             return key, float(orig_attrs[key].primary.lo)
         return None
 
-    def _pool_query(self, conds: list[ColumnElement[bool]], order: tuple[str, float] | None, n: int) -> Any:
+    async def _pool(
+        self, conn: AsyncConnection, conds: list[ColumnElement[bool]], order: tuple[str, float] | None, n: int
+    ) -> list[int]:
+        """Up to ~2n candidate ids: nearest to the original on the closeness attribute first.
+
+        Two range scans on the (name, value) index, outwards from the original's value, stop
+        after n matches each; far cheaper than sorting a whole family by distance.
+        """
         p, a = t.products, t.attributes
-        if order is None:
-            return select(p.c.id).where(*conds).order_by(p.c.sku).limit(n)
-        key, value = order
-        dist = func.min(func.abs(a.c.value_lo - value))
-        return (
-            select(p.c.id)
-            .outerjoin(a, and_(a.c.product_id == p.c.id, a.c.name == key))
-            .where(*conds)
-            .group_by(p.c.id, p.c.sku)
-            .order_by(dist.is_(None), dist, p.c.sku)
-            .limit(n)
-        )
+        ids: list[int] = []
+        if order is not None:
+            key, value = order
+            base = select(a.c.product_id).join(p, p.c.id == a.c.product_id).where(a.c.name == key, *conds)
+            up = base.where(a.c.value_lo >= value).order_by(a.c.value_lo, a.c.product_id).limit(n)
+            down = base.where(a.c.value_lo < value).order_by(a.c.value_lo.desc(), a.c.product_id).limit(n)
+            near = list((await conn.execute(up)).scalars()) + list((await conn.execute(down)).scalars())
+            ids = list(dict.fromkeys(near))
+        if len(ids) < n:
+            rest = await conn.execute(select(p.c.id).where(*conds).order_by(p.c.sku).limit(n))
+            ids += [i for i in rest.scalars() if i not in ids]
+        return ids
 
     # --- accessories -------------------------------------------------------------------
 
@@ -896,6 +962,21 @@ def _excerpt(head: str | None) -> str:
     lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     out = " ".join(lines)
     return out[:200] + ("…" if len(out) > 200 else "")
+
+
+def _snippet(body: str, tokens: list[str], width: int = 110) -> str:
+    """A short excerpt around the first query word, the words marked [like this]."""
+    text_ = re.sub(r"\s+", " ", body or "").strip()
+    if not text_:
+        return ""
+    words = re.compile(r"\b(" + "|".join(re.escape(tok) for tok in tokens) + r")\w*", re.IGNORECASE)
+    m = words.search(text_)
+    start = 0 if m is None else max(0, m.start() - width // 3)
+    if start:
+        start = text_.find(" ", start) + 1 or start
+    piece = text_[start : start + width]
+    piece = words.sub(lambda mm: f"[{mm.group(0)}]", piece)
+    return ("…" if start else "") + piece + ("…" if start + width < len(text_) else "")
 
 
 def _clean_snippet(s: str | None) -> str:
