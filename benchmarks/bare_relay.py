@@ -38,18 +38,34 @@ class BareRelay:
             frame = b"id: %d\nevent: message.created\ndata: %s\n\n" % (self.next_id, payload)
             for queue in self.subscribers:
                 queue.put_nowait(frame)
-            await send({"type": "http.response.start", "status": 201,
-                        "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 201,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
             await send({"type": "http.response.body", "body": payload})
             return
         if scope["path"] == "/events":
             queue: asyncio.Queue[bytes] = asyncio.Queue()
             self.subscribers.add(queue)
             try:
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"text/event-stream"),
-                                        (b"cache-control", b"no-cache")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b": hello\n\n", "more_body": True})
+                # uvicorn first delivers the (empty) request body; after it, receive() returns
+                # only when the client goes away
+                request = await receive()
+                while request["type"] == "http.request" and request.get("more_body", False):
+                    request = await receive()
+                if request["type"] == "http.disconnect":
+                    return
                 disconnected = asyncio.ensure_future(receive())
                 while True:
                     getter = asyncio.ensure_future(queue.get())
