@@ -206,7 +206,7 @@ _ASKED_ATTRIBUTES = {
     "power": ["power", "kw"],
     "atex": ["atex", "ex rating"],
     "medium": ["fluid", "medium", "media", "glycol", "oil"],
-    "poles": ["pins", "poles", "pin"],
+    "poles": ["pins", "poles", "pin", "contacts", "number of contacts"],
     "length": ["length", "long"],
     "output": ["output signal", "output type", "signal"],
     "sensing_range": ["sensing range", "range", "distance"],
@@ -586,7 +586,7 @@ class EscalationEngine:
                         ReasonCategory.POLICY_RULE,
                         sub,
                         signals=life,
-                        context={"sku": ev.sku},
+                        context={"sku": ev.sku, "status": ev.status},
                         focus=[ev.sku],
                     )
                 )

@@ -161,7 +161,7 @@ _COUNT_WORDS = (
 )
 _ORDER_QTY = re.compile(
     rf"(?:\b(?:qty|quantity|quantities)\s*(?:of|:|=)?\s*(?P<a>{_NUM})(?P<ak>\s?k\b)?)"
-    rf"|(?:(?P<c>{_NUM})\s?x\b(?!\s?\d))"
+    rf"|(?:(?P<c>{_NUM})\s?x\b(?!\s?\d)(?:\s*(?P<csku>{_SKU_WORD})\b)?)"
     rf"|(?:(?P<b>{_NUM})(?P<bk>\s?k\b)?\s*(?:x\s+)?"
     rf"(?:(?:of\s+(?:the\s+|these\s+|those\s+)?)?(?P<sku>{_SKU_WORD})(?:\s+|\b))?"
     rf"(?P<unit>{_COUNT_WORDS})?\b)",
@@ -425,7 +425,7 @@ def extract_order_quantities(text: str, turn: int | None = None, sku: str | None
             or unit.startswith("of ")
             else unit
         )
-        named = m.group("sku")
+        named = m.group("sku") or m.group("csku")
         found.append(
             Quantity(
                 amount=amount, unit=unit, sku=sku or (named.rstrip("s") if named else None), source_turn=turn

@@ -3,7 +3,8 @@
 Catalog search ranks by text relevance and only filters on requirements; a buyer asking for
 a 400 N·m gearbox wants the 400 N·m parts before a 750 N·m one that also "passes". Each
 constraint scores 0..1 against the product's attribute: 1 for an exact fit, 0.5..1 for a
-minimum met with room to spare (the closer, the higher), 0 when it is not met. Pure
+target value ("about 400 Nm") met with room to spare (the closer, the higher), 1 for any
+value meeting an explicit minimum ("at least 180 Nm"), 0 when it is not met. Pure
 functions over the plain evidence the signals use, so the ordering is unit-tested without
 a database.
 """
@@ -50,11 +51,12 @@ def constraint_fit(attributes: dict[str, str], c: Constraint, family: str | None
     if wanted is None or actual is None or wanted.dimension != actual.dimension:
         return 1.0 if _same_text(raw, actual_text) else 0.0
     if wanted.dimension == "ip":
-        ok = compare(actual, ">=", wanted)
-        return 0.0 if not ok else (1.0 if actual.lo == wanted.lo else 0.9)
+        return 1.0 if compare(actual, ">=", wanted) else 0.0  # IP65 asked: IP66 protects at least as well
     if op in ("≥", ">") or (not op and name in AT_LEAST):
         if actual.hi < wanted.lo * 0.99:
             return 0.0
+        if op:
+            return 1.0  # "at least 180 N·m": any rating that meets it fits; relevance decides
         # met; the closer the rating to the need, the better the fit (half credit for any margin)
         return 0.5 + 0.5 * min(1.0, wanted.lo / actual.hi) if actual.hi > 0 else 1.0
     if op in ("≤", "<"):

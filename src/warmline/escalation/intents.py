@@ -161,6 +161,7 @@ _CUES: dict[Intent, list[tuple[float, list[str]]]] = {
                 "takes its place",
                 "its replacement",
                 "the replacement",
+                "replacement",
                 "superseded",
                 "supersedes",
                 "drop-in",

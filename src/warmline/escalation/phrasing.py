@@ -136,7 +136,8 @@ def summary_for(reason: ReasonCategory, sub: str, ctx: dict[str, str]) -> str:
             "safety_critical": "Safety-critical selections are always confirmed by a specialist.",
             "food_contact": "Food-contact compliance has to be confirmed by a specialist against the "
             "certificates.",
-            "discontinued_replacement": f"{sku} is discontinued, and replacements for discontinued parts are "
+            "discontinued_replacement": f"{sku} is {ctx.get('status') or 'discontinued'}, and replacements for "
+            "discontinued or superseded parts are "
             "confirmed by a specialist.",
             "safety_critical_replacement": f"{sku} is a safety-critical part, and its replacement is confirmed by "
             "a specialist.",

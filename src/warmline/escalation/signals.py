@@ -462,6 +462,8 @@ _CONTACT = PhraseSet(
     max_gap=0,
 )
 _TO_BUYER = frozenset({"me", "us", "back"})
+_CONVERSE = frozenset({"talk", "speak", "chat", "meet"})
+_BUYER_SUBJECT = frozenset({"i", "we"})
 _BUYERS_OWN = frozenset({"our", "my", "their", "his", "her"})
 _STANDALONE = PhraseSet(
     [
@@ -503,7 +505,10 @@ def explicit_request(text: str, turn: int | None = None) -> list[Signal]:
             tail = _same_clause(scoped, at, end, end + 7)
             for verb, i in _CONTACT.positions(tail):
                 after = tail[i + len(verb.split()) : i + len(verb.split()) + 3]
-                if _TO_BUYER.intersection(after):
+                # "someone call me back", or "anybody I could speak with" (the buyer talks to them)
+                if _TO_BUYER.intersection(after) or (
+                    verb in _CONVERSE and _BUYER_SUBJECT.intersection(tail[:i])
+                ):
                     return [_explicit(f"{person.text} … {verb}", turn)]
     return []
 
