@@ -75,11 +75,17 @@ def test_routing_atex_sub_reason_and_pump_family_without_buying_is_normal() -> N
 
 
 @pytest.mark.parametrize(
-    "extra", [{"urgency": "line down, need it this week"}, {"account": {"enterprise": True}}]
+    ("extra", "expected"),
+    [
+        ({"urgency": "line down, need it this week"}, Priority.URGENT),  # an outage
+        ({"urgency": "needed this week"}, Priority.HIGH),
+        ({"account": {"enterprise": True, "tier": "enterprise"}}, Priority.HIGH),
+        ({}, Priority.NORMAL),
+    ],
 )
-def test_routing_urgency_or_enterprise_is_high(extra: dict) -> None:
+def test_routing_priority_from_urgency_and_account(extra: dict, expected: Priority) -> None:
     p = HandoffPacket.model_validate(packet(reason="low_confidence", **extra))
-    assert infer_routing(p).priority is Priority.HIGH
+    assert infer_routing(p).priority is expected
 
 
 def _entry(type_: EventType, conversation_id: str | None, *, internal: bool = False) -> FeedEntry:

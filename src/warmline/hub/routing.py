@@ -1,14 +1,17 @@
-"""Routing inference: which skills a handoff needs and how urgent it is, from its packet.
+"""Routing inference for handoffs whose bot did not say who should take them.
 
-Kept in one function so the escalation engine can replace the rule without touching the hub.
+The rule lives in the escalation layer (``warmline.escalation.routing.route``: skills
+from product families, reason and intent; priority from purchase intent, urgency and
+account tier), so handoffs made by the engine and handoffs posted by external bots are
+routed the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warmline.domain.packet import HandoffPacket, Priority, ReasonCategory
-from warmline.domain.skills import default_taxonomy
+from warmline.domain.packet import HandoffPacket, Priority
+from warmline.escalation.routing import route
 
 
 @dataclass(frozen=True)
@@ -18,15 +21,6 @@ class Routing:
 
 
 def infer_routing(packet: HandoffPacket) -> Routing:
-    """Skills from the product families and reasons; high priority for buying, urgency, enterprise."""
-    families = [packet.product_family] + [p.family for p in packet.products]
-    skills = default_taxonomy().skills_for(
-        families=[f for f in families if f], reasons=[r for r in (packet.reason, packet.sub_reason) if r]
-    )
-    high = (
-        packet.reason is ReasonCategory.PURCHASE_INTENT
-        or bool(packet.urgency.strip())
-        or packet.account.enterprise
-        or packet.account.tier == "enterprise"
-    )
-    return Routing(required_skills=skills, priority=Priority.HIGH if high else Priority.NORMAL)
+    """Skills and priority for a packet posted without them (no intent known)."""
+    skills, priority = route(packet)
+    return Routing(required_skills=skills, priority=priority)
