@@ -137,6 +137,14 @@ async def test_atex_fittings_and_search(demo: CatalogService) -> None:
     assert top[0].sku == "GX-240" and top[0].score == 1.0
     coolant = await demo.search("coolant pump", limit=10)
     assert coolant and all(h.family == "pump" for h in coolant)
+    # text plus a range filter: every hit really meets it (checked against its spec sheet)
+    strong = await demo.search("coolant pump flow>=40l/min", limit=30)
+    assert strong
+    for h in strong:
+        flow = next(a for a in (await demo.spec_sheet(h.sku)).attributes if a.name == "flow")
+        assert flow.value_si >= 40 / 60000 - 1e-12, (h.sku, flow.value)
+    gx = await demo.search("washdown torque>=230Nm ip>=66")
+    assert "GX-240" in [h.sku for h in gx] and "GX-220" not in [h.sku for h in gx]
     cert = await demo.search("EU declaration of conformity ATEX", limit=5)
     assert cert[0].doc_kind == "certificate"
     with pytest.raises(ConstraintError):

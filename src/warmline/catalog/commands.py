@@ -201,7 +201,7 @@ def subs(
     as_json: bool,
     database_url: str | None,
 ) -> None:
-    """Substitutes for SKU meeting CONSTRAINTS (e.g. "torque>=180Nm" ip>=65 voltage:400V)."""
+    """Substitutes for SKU meeting CONSTRAINTS, such as 'torque>=180Nm' 'ip>=65' voltage:400V."""
     cands = _run(
         database_url,
         lambda svc: svc.substitutes(

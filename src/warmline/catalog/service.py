@@ -527,8 +527,10 @@ class CatalogService:
                 # Rank only texts of products that pass the filters (selective filters cannot
                 # starve the result). CROSS JOIN keeps the FTS table as the outer loop: SQLite's
                 # planner would otherwise probe it once per candidate row.
-                compiled = and_(*conds).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-                where_sql = f" AND {compiled}"
+                # Compiled inside a SELECT over catalog_products, so per-row probes correlate to it.
+                whole = select(p.c.id).where(*conds)
+                compiled = str(whole.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+                where_sql = " AND (" + compiled.split("\nWHERE ", 1)[1] + ")"
             # bm25 costs per matching text, so a very unspecific query ranks a bounded set: texts
             # whose title (the product name) matches first, then the first RANK_CAP body matches.
             ranked_sql = (

@@ -846,6 +846,8 @@ def parse_constraint(text: str) -> Constraint:
             return Constraint(attribute="atex", op="exists", original=original)
         if key and ATTRIBUTES[key].dimension is None:
             return Constraint(attribute=key, op="=", text="yes", original=original)
+        if key:  # a bare attribute name: the product must state it
+            return Constraint(attribute=key, op="exists", original=original)
         try:
             q = parse_quantity(t)
         except QuantityError as exc:
