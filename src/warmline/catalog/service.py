@@ -657,11 +657,11 @@ class CatalogService:
         if c.op == ">=":
             return has(a.c.value_hi >= q.lo - eps)
         if c.op == ">":
-            return has(a.c.value_hi > q.lo)
+            return has(a.c.value_hi > q.lo + eps)
         if c.op == "<=":
             return has(a.c.value_lo <= q.hi + eps)
         if c.op == "<":
-            return has(a.c.value_lo < q.hi)
+            return has(a.c.value_lo < q.hi - eps)
         eq = has(a.c.value_lo <= q.hi + tol, a.c.value_hi >= q.lo - tol)
         return not_(eq) if c.op == "!=" else eq
 

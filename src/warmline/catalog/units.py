@@ -573,12 +573,14 @@ def compare(actual: Quantity, op: str, wanted: Quantity) -> bool | None:
     lo, hi = actual.lo, actual.hi
     if op == ">=":
         return hi >= wanted.lo - 1e-9 * max(1.0, abs(wanted.lo))
+    # Conversions leave rounding dust (1.001 kN·m is 1000.9999999 N·m): compare with a
+    # relative epsilon so equal values are equal whichever unit they were written in.
     if op == ">":
-        return hi > wanted.lo
+        return hi > wanted.lo + 1e-9 * max(1.0, abs(wanted.lo))
     if op == "<=":
         return lo <= wanted.hi + 1e-9 * max(1.0, abs(wanted.hi))
     if op == "<":
-        return lo < wanted.hi
+        return lo < wanted.hi - 1e-9 * max(1.0, abs(wanted.hi))
     if op in ("=", "=="):
         if wanted.value_max is not None:  # wanted a range: actual must overlap it
             return hi >= wanted.lo - tol and lo <= wanted.hi + tol
