@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from warmline.catalog.units import Quantity as UnitQuantity
 from warmline.catalog.units import extract_quantities
@@ -461,7 +462,18 @@ def extract_region(text: str) -> str | None:
 
 
 def extract_facts(text: str, turn: int | None = None) -> TurnFacts:
-    """Everything this module reads from one buyer turn."""
+    """Everything this module reads from one buyer turn (cached: every decision re-reads the transcript)."""
+    facts = _extract_facts(text, turn)
+    return TurnFacts(
+        constraints=[c.model_copy() for c in facts.constraints],
+        quantities=[q.model_copy() for q in facts.quantities],
+        urgency=facts.urgency,
+        region=facts.region,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _extract_facts(text: str, turn: int | None) -> TurnFacts:
     return TurnFacts(
         constraints=extract_constraints(text, turn),
         quantities=extract_order_quantities(text, turn),

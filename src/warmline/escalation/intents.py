@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from warmline.escalation.text import PhraseSet, scope
 
@@ -377,6 +378,13 @@ class IntentResult:
 
 
 def classify(text: str) -> IntentResult:
+    """Classify one buyer turn; returns OTHER when no cue matches (cached: turns are re-read)."""
+    result = _classify(text)
+    return IntentResult(result.intent, dict(result.scores), {k: list(v) for k, v in result.cues.items()})
+
+
+@lru_cache(maxsize=4096)
+def _classify(text: str) -> IntentResult:
     """Classify one buyer turn; returns OTHER when no cue matches.
 
     Cues inside a negation's scope do not count: "no need for a quote" is not a quote

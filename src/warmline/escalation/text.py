@@ -65,6 +65,7 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return min(prev[-1], limit + 1)
 
 
+@lru_cache(maxsize=8192)
 def typo_budget(word: str) -> int:
     """How many typos a cue word tolerates: none for short words, where typos collide."""
     if len(word) <= 3 or word.isdigit():
@@ -127,11 +128,12 @@ class Phrase:
     def find_all(self, words: Sequence[str]) -> list[int]:
         """Indexes of the first word of every match in ``words``."""
         first = self.words[0]
-        return [
-            start
-            for start, word in enumerate(words)
-            if token_matches(first, word) and self._rest_matches(words, start + 1, 1)
-        ]
+        if first.endswith("*") or typo_budget(first) > 0:
+            lead = first[0]  # a typo never changes the first letter (see token_matches)
+            starts = [i for i, word in enumerate(words) if word[:1] == lead and token_matches(first, word)]
+        else:
+            starts = [i for i, word in enumerate(words) if word == first]  # exact words: no typo search
+        return [start for start in starts if self._rest_matches(words, start + 1, 1)]
 
     @property
     def negative(self) -> bool:
@@ -142,11 +144,13 @@ class Phrase:
     def _rest_matches(self, words: Sequence[str], pos: int, k: int) -> bool:
         if k == len(self.words):
             return True
+        cue = self.words[k]
         for offset in range(self.max_gap + 1):
             i = pos + offset
             if i >= len(words):
                 return False
-            if token_matches(self.words[k], words[i]) and self._rest_matches(words, i + 1, k + 1):
+            word = words[i]
+            if word[:1] == cue[:1] and token_matches(cue, word) and self._rest_matches(words, i + 1, k + 1):
                 return True
         return False
 
@@ -288,6 +292,7 @@ class Scoped:
         return bool(_AFTER_NEGATION.match(" ".join(after)))
 
 
+@lru_cache(maxsize=4096)
 def scope(text: str) -> Scoped:
     """Tokenise ``text`` clause by clause, keeping which clause each token is in."""
     words: list[str] = []
