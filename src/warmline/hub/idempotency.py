@@ -56,25 +56,29 @@ async def run_idempotent(
         raise HubError(
             "bad_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_CHARS} characters", status=422
         )
-    async with db.read() as session:
-        existing = await repo.idempotency(session, principal.key, key)
-    if existing is not None and existing.response_status is not None:
-        return _replay(existing, fingerprint)
     try:
         async with db.write() as tx:
-            # Claim the key first: a concurrent duplicate blocks here on the unique index
-            # (PostgreSQL) and fails once we commit, instead of doing the work twice.
-            row = IdempotencyRow(
-                principal=principal.key, key=key, request_hash=fingerprint, created_at=utcnow()
-            )
-            tx.session.add(row)
-            await tx.session.flush()
             result = await action(tx)
             body: Any = result.model_dump(mode="json")
-            row.response_status = status_code
-            row.response_body = body
+            # The key row goes in last, in the same transaction as what it created: a first
+            # request costs no extra round trip, and a retry (or a concurrent duplicate, which
+            # waits on the unique index until the first commits) fails here, rolls all of its
+            # work back, and replays the stored answer below.
+            tx.session.add(
+                IdempotencyRow(
+                    principal=principal.key,
+                    key=key,
+                    request_hash=fingerprint,
+                    response_status=status_code,
+                    response_body=body,
+                    created_at=utcnow(),
+                )
+            )
             await tx.session.flush()
-    except IntegrityError:
+    except (IntegrityError, HubError):
+        # Either the key is taken (the first answer is stored), or the action refused and
+        # this may be a retry whose first attempt is what now blocks it (e.g. the handoff it
+        # opened): both replay the stored answer; with no stored answer the error stands.
         async with db.read() as session:
             existing = await repo.idempotency(session, principal.key, key)
         if existing is None or existing.response_status is None:

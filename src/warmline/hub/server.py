@@ -32,5 +32,8 @@ def server_config(app: FastAPI, *, host: str, port: int, log_level: str = "info"
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        # Longer than clients' own idle expiry (httpx: 5 s), so the client always drops an
+        # idle connection first; equal timeouts race and a reused connection dies mid-request.
+        timeout_keep_alive=75,
         proxy_headers=False,
     )
