@@ -79,6 +79,7 @@ class Conversation(BaseModel):
     id: str
     buyer: Buyer
     subject: str = ""
+    ai_assistant: bool = Field(default=False, description="the hub's product AI answers buyer turns")
     created_at: datetime
     messages: list[Message] = Field(default_factory=list)
 
@@ -140,6 +141,13 @@ class NewConversation(BaseModel):
     buyer: Buyer = Field(default_factory=Buyer)
     subject: str = Field(default="", max_length=300)
     messages: list[TranscriptMessage] = Field(default_factory=list, max_length=500)
+    ai_assistant: bool = Field(
+        default=False,
+        description=(
+            "let the hub's own product AI answer each buyer turn (answer, clarify, next step) "
+            "and hand off when the escalation engine says so"
+        ),
+    )
 
 
 class NewHandoff(BaseModel):

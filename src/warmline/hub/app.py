@@ -10,7 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from warmline.catalog.service import CatalogService
+from warmline.escalation.engine import EscalationEngine
+from warmline.escalation.llm import ChatPhraser
 from warmline.hub.api import agents, conversations, events, handoffs, meta
+from warmline.hub.assistant import HubAssistant
 from warmline.hub.auth import PrincipalCache
 from warmline.hub.errors import HubError
 from warmline.hub.events import EventFeed
@@ -50,10 +54,14 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         await feed.start()
         app.state.db = db
         app.state.feed = feed
+        engine = EscalationEngine(catalog=CatalogService(db.engine), llm=ChatPhraser.from_settings())
+        app.state.escalation = (db.engine, engine)  # shared with POST /v1/escalation/decide
+        app.state.assistant = assistant = HubAssistant(db, engine)
         try:
             yield
         finally:
             db.bus.close()
+            await assistant.aclose()
             await feed.close()
             await db.close()
 

@@ -53,6 +53,7 @@ from warmline.hub.store.tables import (
 
 ALL_SKILLS = "all"
 SYSTEM_AUTHOR = "Warmline"
+AI_AUTHOR = "Warmline AI"
 MAX_LIST_LIMIT = 20000
 
 
@@ -140,6 +141,7 @@ def conversation_model(row: ConversationRow, messages: Sequence[MessageRow] = ()
         id=row.id,
         buyer=Buyer.model_validate(row.buyer),
         subject=row.subject,
+        ai_assistant=row.ai_assistant,
         created_at=row.created_at,
         messages=[message_model(m) for m in messages],
     )
@@ -280,6 +282,7 @@ async def create_conversation(tx: Tx, *, spec: NewConversation) -> tuple[Convers
         buyer=spec.buyer.model_dump(mode="json"),
         last_seq=0,
         created_at=utcnow(),
+        ai_assistant=spec.ai_assistant,
     )
     tx.session.add(row)
     await tx.session.flush()
@@ -362,6 +365,22 @@ async def post_message(tx: Tx, *, principal: Principal, conversation_id: str, sp
         tx, conversation_id, [(kind, author, spec.body, spec.internal, agent_id, None)]
     )
     return message
+
+
+async def post_assistant_turn(
+    tx: Tx,
+    *,
+    conversation_id: str,
+    reply: str,
+    handoff: NewHandoff | None = None,
+    author_name: str = AI_AUTHOR,
+) -> tuple[Message, HandoffCreated | None]:
+    """The hub's product AI answers a buyer turn, and hands off in the same transaction if it must."""
+    [message] = await _append_messages(
+        tx, conversation_id, [(AuthorKind.AI, author_name, reply, False, None, None)]
+    )
+    created = await create_handoff(tx, spec=handoff) if handoff is not None else None
+    return message, created
 
 
 # --- handoffs ----------------------------------------------------------------------------

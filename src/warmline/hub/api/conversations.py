@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from warmline.domain.models import (
+    AuthorKind,
     Conversation,
     ConversationCreated,
     Message,
@@ -33,11 +34,14 @@ async def create_conversation(
 ) -> JSONResponse:
     """Open a conversation (optionally with its transcript so far); returns the buyer token."""
 
+    created: list[str] = []
+
     async def action(tx: Tx) -> ConversationCreated:
         conversation, token = await service.create_conversation(tx, spec=body)
+        created.append(conversation.id)
         return ConversationCreated(conversation=conversation, buyer_token=token)
 
-    return await run_idempotent(
+    response = await run_idempotent(
         db,
         principal=bot,
         key=idempotency_key,
@@ -45,6 +49,9 @@ async def create_conversation(
         status_code=201,
         action=action,
     )
+    if created and body.ai_assistant and body.messages and body.messages[-1].author_kind is AuthorKind.BUYER:
+        request.app.state.assistant.buyer_turn(created[0])
+    return response
 
 
 @router.get("/conversations/{conversation_id}", response_model=Conversation)
@@ -65,10 +72,14 @@ async def post_message(
 ) -> JSONResponse:
     """Add a message: agents where they hold the handoff, bots anywhere, buyers in their own."""
 
-    async def action(tx: Tx) -> Message:
-        return await service.post_message(tx, principal=caller, conversation_id=conversation_id, spec=body)
+    posted: list[Message] = []
 
-    return await run_idempotent(
+    async def action(tx: Tx) -> Message:
+        message = await service.post_message(tx, principal=caller, conversation_id=conversation_id, spec=body)
+        posted.append(message)
+        return message
+
+    response = await run_idempotent(
         db,
         principal=caller,
         key=idempotency_key,
@@ -76,3 +87,7 @@ async def post_message(
         status_code=201,
         action=action,
     )
+    if posted and posted[0].author_kind is AuthorKind.BUYER:
+        # the hub's product AI answers AI-assisted conversations (it checks the flag itself)
+        request.app.state.assistant.buyer_turn(conversation_id)
+    return response

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -100,6 +101,7 @@ class ConversationRow(Base):
     buyer: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+    ai_assistant: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class MessageRow(Base):
