@@ -22,16 +22,19 @@ HELDOUT_SET = Path(__file__).resolve().parents[1] / "data" / "escalation-heldout
 # The commit that first added the labels (25451ae); update only with a listed, justified label fix.
 HELDOUT_SHA256 = "347492756624add653ddce264dce53200d08b5465ce4d7cac4365d24dc844212"
 
-# Measured on the default policy and demo catalog: precision 0.875, recall 0.833, F1 0.854,
-# reason accuracy 0.829, unnecessary 0.150, late 0.167, outcome accuracy 0.785.
+# First (blind) measure on the default policy and demo catalog: precision 0.875, recall 0.833,
+# F1 0.854, reason accuracy 0.829, unnecessary 0.150, late 0.167, outcome accuracy 0.785.
+# After the general engine fixes (this set's failure list was seen while fixing, so it is no
+# longer a blind measure): precision 0.925, recall 0.881, F1 0.902, reason accuracy 0.838,
+# unnecessary 0.100, late 0.119, outcome accuracy 0.880. Floors sit about 0.05 below that.
 FLOORS = {
-    "precision": 0.82,
-    "recall": 0.78,
-    "f1": 0.80,
-    "reason_accuracy": 0.77,
-    "outcome_accuracy": 0.73,
+    "precision": 0.87,
+    "recall": 0.83,
+    "f1": 0.85,
+    "reason_accuracy": 0.78,
+    "outcome_accuracy": 0.83,
 }
-CEILINGS = {"unnecessary_rate": 0.20, "late_rate": 0.22}
+CEILINGS = {"unnecessary_rate": 0.15, "late_rate": 0.17}
 
 
 def _labels_digest() -> str:
