@@ -220,6 +220,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=300, help="timed calls per lookup")
     ap.add_argument("--postgres", default=None, help="also run on this (empty) PostgreSQL database URL")
     ap.add_argument("--write", action="store_true", help="write the section into docs/benchmarks.md")
+    ap.add_argument("--skip-sqlite", action="store_true", help="only the PostgreSQL run (needs --postgres)")
     args = ap.parse_args()
     rng = random.Random(7)
     records = demo_records(scale=args.scale)
@@ -232,9 +233,10 @@ def main() -> None:
             for rec in records:
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         print(f"{len(records):,} SKUs written to {data}", file=sys.stderr)
-        results["SQLite (embedded default)"] = asyncio.run(
-            run(f"sqlite:///{Path(tmp) / 'bench.db'}", data, args.calls, rng)
-        )
+        if not args.skip_sqlite:
+            results["SQLite (embedded default)"] = asyncio.run(
+                run(f"sqlite:///{Path(tmp) / 'bench.db'}", data, args.calls, rng)
+            )
         if args.postgres:
             results["PostgreSQL"] = asyncio.run(run(args.postgres, data, args.calls, random.Random(7)))
     text = render(results, len(records), args.calls, mach)

@@ -636,7 +636,7 @@ class CatalogService:
         # With ``correlated`` it is a probe per row on the (product_id, name) index instead: better
         # when rows come from another ordered scan and the attribute is common.
         def has(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
-            if correlated:
+            if correlated and self.dialect == "sqlite":  # PostgreSQL plans id lists as hash semi-joins
                 # "name || ''" keeps SQLite off the (name, value) indexes, which would scan every
                 # product's value per probe; the product_id index finds this product's few rows.
                 return exists().where(a.c.product_id == pid, a.c.name.concat("") == c.attribute, *conds)
