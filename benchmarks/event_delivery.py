@@ -1,5 +1,8 @@
 """Event delivery into the console: buyer message POST -> row in the console's Qt model.
 
+The hub and the bare relay each run in their own process, as in production (the
+console is never inside the hub); the console's client and model run here, under qasync.
+
 The real path: a buyer POSTs a message to the hub (SQLite or PostgreSQL), the hub
 writes it and its event in one transaction, the event feed wakes the console's SSE
 stream, the console parses the event and inserts the row into its TranscriptModel
@@ -20,10 +23,12 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,17 +38,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
 import qasync
-import uvicorn
 from httpx_sse import aconnect_sse
 from PySide6.QtWidgets import QApplication
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bare_relay import BareRelay
 
 from warmline.console.app import close_qasync_loop, install_asyncgen_hooks
 from warmline.console.client.hub_client import HubClient
 from warmline.console.session import Session
-from warmline.hub.embedded import EmbeddedHub
 
 
 def pct(values: list[float], p: float) -> float:
@@ -70,29 +70,55 @@ async def wait_for(condition: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.005)
 
 
-# --- baseline: bare relay ------------------------------------------------------------------
+# --- servers, each in its own process (as in production: the console is not the hub) ----------
 
 
-class ThreadedServer:
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """A server in a child process; ``start()`` waits until ``health_path`` answers."""
+
+    def __init__(self, args: list[str], port: int, health_path: str) -> None:
+        self.args, self.port, self.health_path = args, port, health_path
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> str:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + self.health_path, timeout=1).status_code < 500:
+                    return url
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise TimeoutError(f"{self.args} did not start")
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+BARE_RELAY_MAIN = (
+    "import sys, uvicorn; sys.path.insert(0, {here!r}); from bare_relay import BareRelay; "
+    "uvicorn.run(BareRelay(), host='127.0.0.1', port={port}, log_level='warning', lifespan='off')"
+)
 
 
 async def baseline(messages: int) -> list[float]:
-    server = ThreadedServer(BareRelay())
+    port = free_port()
+    here = str(Path(__file__).resolve().parent)
+    server = ServerProcess(
+        [sys.executable, "-c", BARE_RELAY_MAIN.format(here=here, port=port)], port, "/health"
+    )
     url = server.start()
     arrived: dict[int, float] = {}
     connected = asyncio.Event()
@@ -188,11 +214,41 @@ async def hub_to_console(hub_url: str, agent_token: str, bot_token: str, message
     return latencies
 
 
+def cli(*args: str) -> str:
+    """Run a warmline command; its last stdout line (a token, for `agents add`/`bots add`)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "warmline.cli", *args], check=True, capture_output=True, text=True
+    )
+    lines = out.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def run_hub(database_url: str, messages: int, loop: asyncio.AbstractEventLoop) -> list[float]:
-    with EmbeddedHub(database_url=database_url) as hub:
-        _agent, agent_token = hub.create_agent("bench", ["all"])
-        bot_token = hub.create_bot("bench-bot")
-        return loop.run_until_complete(hub_to_console(hub.base_url, agent_token, bot_token, messages))
+    cli("db", "upgrade", "--database-url", database_url)
+    agent_token = cli("agents", "add", "bench", "--skills", "all", "--database-url", database_url)
+    bot_token = cli("bots", "add", "bench-bot", "--database-url", database_url)
+    port = free_port()
+    server = ServerProcess(
+        [
+            sys.executable,
+            "-m",
+            "warmline.cli",
+            "hub",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+            "--log-level",
+            "warning",
+        ],
+        port,
+        "/v1/health",
+    )
+    url = server.start()
+    try:
+        return loop.run_until_complete(hub_to_console(url, agent_token, bot_token, messages))
+    finally:
+        server.stop()
 
 
 def create_pg_database(admin_url: str) -> tuple[str, Any]:
