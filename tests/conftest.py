@@ -41,12 +41,12 @@ def _pg_execute(sql: str) -> None:
 def _postgres_available() -> str | None:
     try:
         _pg_execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:  # any failure means "not reachable"
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
-_pg_problem: str | None | bool = False  # False = not checked yet
+_pg_problem: str | bool | None = False  # False = not checked yet
 
 
 def _require_postgres() -> None:

@@ -17,7 +17,10 @@ def test_packet_round_trips_with_every_section():
         {
             "reason": "complexity",
             "sub_reason": "compatibility",
-            "summary": "This looks like a compatibility decision that should be checked against your installation details.",
+            "summary": (
+                "This looks like a compatibility decision that should be checked "
+                "against your installation details."
+            ),
             "goal": "Replace the gearbox of an existing conveyor line",
             "products": [{"sku": "GX-220", "family": "gearbox", "source_turn": 3}],
             "constraints": [{"name": "torque", "value": "> 180", "unit": "N·m", "source_turn": 2}],

@@ -8,9 +8,10 @@ import time
 import httpx
 import pytest
 
-from .conftest import bearer
 from warmline.catalog.demo import ensure_demo_catalog
 from warmline.hub.embedded import EmbeddedHub
+
+from .conftest import bearer
 
 
 @pytest.fixture

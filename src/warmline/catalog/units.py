@@ -713,7 +713,7 @@ for _a in ATTRIBUTES.values():
 # Constraint words that name a product field rather than an attribute.
 PRODUCT_FIELDS = ("family", "status", "manufacturer", "sku", "name")
 # dimension -> the attribute a bare value of that dimension constrains ("400V" -> voltage)
-_DEFAULT_ATTRIBUTE = {
+DEFAULT_ATTRIBUTE = {
     "voltage": "voltage",
     "current": "current",
     "power": "power",
@@ -854,7 +854,7 @@ def parse_constraint(text: str) -> Constraint:
             q = parse_quantity(t)
         except QuantityError as exc:
             raise ConstraintError(text, t, "is neither 'attribute op value' nor a value with a unit") from exc
-        attr = _DEFAULT_ATTRIBUTE.get(q.dimension)
+        attr = DEFAULT_ATTRIBUTE.get(q.dimension)
         if attr is None:
             raise ConstraintError(text, t, f"is a {q.dimension}; say which attribute (e.g. bore={t})")
         op = ">=" if q.dimension in RATING_DIMENSIONS else "="

@@ -14,28 +14,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from warmline.catalog.units import DEFAULT_ATTRIBUTE, extract_quantities
 from warmline.catalog.units import Quantity as UnitQuantity
-from warmline.catalog.units import extract_quantities
 from warmline.domain.packet import Constraint, Quantity
 from warmline.escalation.text import PhraseSet, normalize, tokens
 
-# dimension of a parsed quantity -> constraint name (catalog attribute key)
-_DIMENSION_NAMES = {
-    "voltage": "voltage",
-    "current": "current",
-    "power": "power",
-    "torque": "torque",
-    "pressure": "pressure",
-    "temperature": "temperature",
-    "flow": "flow",
-    "speed": "speed",
-    "mass": "mass",
-    "ip": "ip",
-    "nema": "nema",
-    "atex": "atex",
-    "area": "cross_section",
-    "force": "load",
-}
+# dimension of a parsed quantity -> constraint name (the catalog's attribute keys; a bare
+# force in a buyer's message is a bearing load)
+_DIMENSION_NAMES = {**DEFAULT_ATTRIBUTE, "force": "load"}
 
 _OP_BEFORE = [
     (re.compile(r"(at least|min(imum)?\.?|no less than|not less than|>=|≥|minimum of)\s*$"), "≥"),
