@@ -21,12 +21,16 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
+    String,
     and_,
+    bindparam,
     exists,
     func,
+    literal,
     not_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -119,6 +123,17 @@ class _Hit:
     status: str
 
 
+@dataclass(frozen=True)
+class _Doc:
+    """One document row of a spec sheet."""
+
+    title: str
+    kind: str
+    ref: str
+    origin: str
+    head: str | None
+
+
 @dataclass
 class _Value:
     """One attribute statement as read from the database."""
@@ -176,6 +191,64 @@ class _Attr:
     @property
     def marketing_only(self) -> bool:
         return all(v.kind == "marketing" for v in self.values)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """Statements built once (constructing SQLAlchemy expressions costs ~1 ms a lookup)."""
+
+    product_by_sku: Any
+    values_all: Any
+    values_named: Any
+    spec_parts: Any
+
+
+@cache
+def _stmts() -> _Statements:
+    """The hot lookups' statements, with bound parameters."""
+    p, a, d, r = t.products, t.attributes, t.documents, t.relations
+    values = (
+        select(
+            a.c.product_id,
+            a.c.name,
+            a.c.value_text,
+            a.c.unit,
+            a.c.dimension,
+            a.c.value_lo,
+            a.c.value_hi,
+            a.c.text_key,
+            a.c.source_kind,
+            a.c.source_title,
+            a.c.origin,
+            d.c.ref,
+        )
+        .outerjoin(d, d.c.id == a.c.document_id)
+        .where(a.c.product_id.in_(bindparam("ids", expanding=True)))
+    )
+    blank = literal("", String)
+    parts = union_all(
+        select(
+            literal(0, Integer).label("tag"),
+            d.c.id.label("oid"),
+            d.c.kind,
+            d.c.title.label("a"),
+            d.c.ref.label("b"),
+            d.c.origin.label("c"),
+            func.substr(d.c.body, 1, 400).label("head"),
+        ).where(d.c.product_id == bindparam("pid")),
+        select(literal(1, Integer), r.c.id, r.c.kind, r.c.target_sku, r.c.note, blank, blank).where(
+            r.c.product_id == bindparam("pid")
+        ),
+        select(literal(2, Integer), r.c.id, r.c.kind, p.c.sku, r.c.note, blank, blank)
+        .join(p, p.c.id == r.c.product_id)
+        .where(r.c.target_sku == bindparam("sku")),
+    ).subquery("parts")
+    return _Statements(
+        product_by_sku=select(p).where(p.c.sku == bindparam("sku")),
+        values_all=values.order_by(a.c.id),
+        values_named=values.where(a.c.name.in_(bindparam("names", expanding=True))).order_by(a.c.id),
+        spec_parts=select(parts).order_by(parts.c.tag, parts.c.oid),
+    )
 
 
 def _same_key(v: _Value) -> Any:
@@ -239,7 +312,7 @@ class CatalogService:
 
     async def _product_row(self, conn: AsyncConnection, sku: str) -> Any:
         p = t.products
-        row = (await conn.execute(select(p).where(p.c.sku == sku))).first()
+        row = (await conn.execute(_stmts().product_by_sku, {"sku": sku})).first()
         if row is None:
             key = sku_key(sku)
             if key:
@@ -290,29 +363,14 @@ class CatalogService:
     async def _values(
         self, conn: AsyncConnection, product_ids: Sequence[int], names: Sequence[str] | None = None
     ) -> dict[int, dict[str, _Attr]]:
-        a, d = t.attributes, t.documents
-        q = (
-            select(
-                a.c.product_id,
-                a.c.name,
-                a.c.value_text,
-                a.c.unit,
-                a.c.dimension,
-                a.c.value_lo,
-                a.c.value_hi,
-                a.c.text_key,
-                a.c.source_kind,
-                a.c.source_title,
-                a.c.origin,
-                d.c.ref,
-            )
-            .outerjoin(d, d.c.id == a.c.document_id)
-            .where(a.c.product_id.in_(list(product_ids)))
-        )
-        if names is not None:
-            q = q.where(a.c.name.in_(list(names)))
+        params: dict[str, Any] = {"ids": list(product_ids)}
+        if names is None:
+            q = _stmts().values_all
+        else:
+            q = _stmts().values_named
+            params["names"] = list(names)
         out: dict[int, dict[str, _Attr]] = {pid: {} for pid in product_ids}
-        for r in await conn.execute(q.order_by(a.c.id)):
+        for r in await conn.execute(q, params):
             v = _Value(
                 r.name,
                 r.value_text,
@@ -338,27 +396,11 @@ class CatalogService:
         async with self._conn() as conn:
             row = await self._require(conn, sku)
             attrs = (await self._values(conn, [row.id]))[row.id]
-            d = t.documents
-            docs = (
-                await conn.execute(
-                    select(
-                        d.c.title, d.c.kind, d.c.ref, d.c.origin, func.substr(d.c.body, 1, 400).label("head")
-                    )
-                    .where(d.c.product_id == row.id)
-                    .order_by(d.c.id)
-                )
-            ).all()
-            r = t.relations
-            rels_out = (
-                await conn.execute(select(r.c.kind, r.c.target_sku, r.c.note).where(r.c.product_id == row.id))
-            ).all()
-            rels_in = (
-                await conn.execute(
-                    select(r.c.kind, t.products.c.sku, r.c.note)
-                    .join(t.products, t.products.c.id == r.c.product_id)
-                    .where(r.c.target_sku == row.sku)
-                )
-            ).all()
+            # Documents and relations both ways in one round trip (tag 0, 1, 2; each in id order).
+            got = (await conn.execute(_stmts().spec_parts, {"pid": row.id, "sku": row.sku})).all()
+            docs = [_Doc(x.a, x.kind, x.b, x.c, x.head) for x in got if x.tag == 0]
+            rels_out = [(x.kind, x.a, x.b) for x in got if x.tag == 1]
+            rels_in = [(x.kind, x.a, x.b) for x in got if x.tag == 2]
             chain = await self._chain(conn, row)
         attributes, conflicts = [], []
         for name, attr in sorted(attrs.items(), key=lambda kv: _attr_order(kv[0])):
