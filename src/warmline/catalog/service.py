@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import math
 import re
 import tomllib
@@ -184,8 +185,9 @@ class _Attr:
     def primary(self) -> _Value:
         return self.values[0]
 
-    @property
+    @functools.cached_property
     def conflict(self) -> bool:
+        # Read only once the values are complete (after _values has filled and sorted them).
         return len({_same_key(v) for v in self.values}) > 1
 
     @property
@@ -797,16 +799,20 @@ class CatalogService:
                 rows[row.id] = row
             vals = await self._values(conn, list(rows))
         checks = hard + implicit + [c for c in soft if c.attribute not in PRODUCT_FIELDS]
+        # Per check, once (comparing constraint models per candidate cost milliseconds).
+        is_hard = [c in hard for c in checks]
+        is_implicit = [h or c in implicit for c, h in zip(checks, is_hard, strict=True)]
         scored = []
         for pid, row in rows.items():
             is_succ = row.sku in successors
             if not include_discontinued and row.status != Lifecycle.ACTIVE.value:
                 continue  # successors too: the chain is followed through them to the current part
             verdicts = [
-                _verdict(c, vals[pid].get(c.attribute), implicit=c in hard or c in implicit) for c in checks
+                _verdict(c, vals[pid].get(c.attribute), implicit=imp)
+                for c, imp in zip(checks, is_implicit, strict=True)
             ]
             if not is_succ and any(
-                v.verdict != Verdict.MEETS for v, c in zip(verdicts, checks, strict=True) if c in hard
+                v.verdict != Verdict.MEETS for v, h in zip(verdicts, is_hard, strict=True) if h
             ):
                 continue
             scored.append((row, verdicts, is_succ))
