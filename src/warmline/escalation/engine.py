@@ -792,19 +792,9 @@ class EscalationEngine:
         if intent is Intent.DOCUMENT_REQUEST and focus:
             ev = await grounder.evidence(focus[0])
             if ev is not None:
-                doc_signals = sig.document_evidence(
-                    ev, policy.retrieval.authoritative_kinds, policy.retrieval.marketing_kinds, seq
-                )
-                if doc_signals:
-                    return Proposal(
-                        Outcome.ESCALATE,
-                        ReasonCategory.LOW_CONFIDENCE,
-                        "no_authoritative_document",
-                        signals=doc_signals,
-                        context={"sku": ev.sku},
-                        focus=[ev.sku],
-                        unresolved=[f"an authoritative document for {ev.sku}"],
-                    )
+                weak = _unverified(ev, policy, seq, f"an authoritative document for {ev.sku}")
+                if weak is not None:
+                    return weak
                 return Proposal(
                     Outcome.NEXT_STEP,
                     reply=phrasing.documents_reply(ev, policy.retrieval.authoritative_kinds),
@@ -916,19 +906,9 @@ class EscalationEngine:
                 focus=[ev.sku],
                 unresolved=[f"the {attr} of {ev.sku}"],
             )
-        doc_signals = sig.document_evidence(
-            ev, policy.retrieval.authoritative_kinds, policy.retrieval.marketing_kinds, seq
-        )
-        if doc_signals:
-            return Proposal(
-                Outcome.ESCALATE,
-                ReasonCategory.LOW_CONFIDENCE,
-                "no_authoritative_document",
-                signals=doc_signals,
-                context={"sku": ev.sku},
-                focus=[ev.sku],
-                unresolved=[f"verified technical data for {ev.sku}"],
-            )
+        weak = _unverified(ev, policy, seq, f"verified technical data for {ev.sku}")
+        if weak is not None:
+            return weak
         return Proposal(
             Outcome.ANSWER,
             reply=phrasing.answer_reply(ev, asked),
@@ -1269,6 +1249,24 @@ def _in_family_terms(constraints: list[Constraint], family: str | None) -> list[
         m = re.fullmatch(r"(\d{1,2}(?:\.\d)?)\s?mm", c.value.strip()) if c.name == "dimension" else None
         out.append(c.model_copy(update={"name": "tube_size", "value": m.group(1), "unit": "mm"}) if m else c)
     return out
+
+
+def _unverified(ev: Any, policy: Policy, seq: int, unresolved: str) -> Proposal | None:
+    """Escalate as low confidence when the SKU has no authoritative document (only marketing, or none)."""
+    doc_signals = sig.document_evidence(
+        ev, policy.retrieval.authoritative_kinds, policy.retrieval.marketing_kinds, seq
+    )
+    if not doc_signals:
+        return None
+    return Proposal(
+        Outcome.ESCALATE,
+        ReasonCategory.LOW_CONFIDENCE,
+        "no_authoritative_document",
+        signals=doc_signals,
+        context={"sku": ev.sku},
+        focus=[ev.sku],
+        unresolved=[unresolved],
+    )
 
 
 def _intent_signal(info: TurnInfo, intent: Intent) -> sig.Signal:
