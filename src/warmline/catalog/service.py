@@ -488,17 +488,7 @@ class CatalogService:
             if words:
                 exact = await self._product_row(conn, words)
                 if exact is not None and all(await self._passes(conn, [exact.id], filters)):
-                    hits.append(
-                        SearchHit(
-                            sku=exact.sku,
-                            name=exact.name,
-                            family=exact.family,
-                            status=Lifecycle(exact.status),
-                            score=1.0,
-                            raw_score=0.0,
-                            snippet=exact.name,
-                        )
-                    )
+                    hits.append(_name_hit(exact, raw_score=0.0))
                     seen.add(exact.id)
                 tokens = re.findall(r"\w+", words.lower())
                 if tokens:
@@ -540,17 +530,7 @@ class CatalogService:
                 ok = await self._passes(conn, [r.id for r in rows], filters)
                 for r, good in zip(rows, ok, strict=True):
                     if good and len(hits) < limit:
-                        hits.append(
-                            SearchHit(
-                                sku=r.sku,
-                                name=r.name,
-                                family=r.family,
-                                status=Lifecycle(r.status),
-                                score=1.0,
-                                raw_score=1.0,
-                                snippet=r.name,
-                            )
-                        )
+                        hits.append(_name_hit(r, raw_score=1.0))
             return hits[:limit]
 
     async def _fts(
@@ -1140,6 +1120,19 @@ def _why(
     if row.status != Lifecycle.ACTIVE.value and not is_succ:
         bits.append(f"{row.status} (asked to include)")
     return "; ".join(bits) + "."
+
+
+def _name_hit(row: Any, *, raw_score: float) -> SearchHit:
+    """A hit found by SKU or product name rather than by full-text rank: full score, name as snippet."""
+    return SearchHit(
+        sku=row.sku,
+        name=row.name,
+        family=row.family,
+        status=Lifecycle(row.status),
+        score=1.0,
+        raw_score=raw_score,
+        snippet=row.name,
+    )
 
 
 def make_engine(database_url: str) -> AsyncEngine:
