@@ -72,6 +72,7 @@ class Message(BaseModel):
     agent_id: str | None = None
     body: str
     internal: bool = Field(default=False, description="internal note: never shown to the buyer")
+    assist_job_id: str | None = Field(default=None, description="the assistant job this note records, if any")
     created_at: datetime
 
 
@@ -220,6 +221,11 @@ class EventType(StrEnum):
     HANDOFF_RELEASED = "handoff.released"
     HANDOFF_RESOLVED = "handoff.resolved"
     AGENT_CREATED = "agent.created"
+    ASSIST_STARTED = "assist.started"
+    ASSIST_PROGRESS = "assist.progress"
+    ASSIST_COMPLETED = "assist.completed"
+    ASSIST_FAILED = "assist.failed"
+    ASSIST_CANCELLED = "assist.cancelled"
 
 
 class Event(BaseModel):
