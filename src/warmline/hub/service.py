@@ -132,6 +132,7 @@ def message_model(row: MessageRow) -> Message:
         agent_id=row.agent_id,
         body=row.body,
         internal=row.internal,
+        assist_job_id=row.assist_job_id,
         created_at=row.created_at,
     )
 

@@ -117,6 +117,7 @@ class MessageRow(Base):
     body: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    assist_job_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class HandoffRow(Base):
@@ -164,6 +165,32 @@ class EventRow(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(40), index=True)
     handoff_id: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AssistJobRow(Base):
+    """A background assistant job on a handoff (migration 0004_assist)."""
+
+    __tablename__ = "assist_jobs"
+    __table_args__ = (
+        Index("ix_assist_jobs_handoff", "handoff_id", "created_at"),
+        Index("ix_assist_jobs_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    requested_by: Mapped[str] = mapped_column(String(40))  # agent id (kept if the agent is deleted)
+    requested_by_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # per mille, 0..1000
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    note_message_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class IdempotencyRow(Base):
