@@ -8,11 +8,13 @@ code, sentence, and who holds a claim).
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
 import httpx
 
+from warmline.domain.assist import AssistJob, AssistJobPage, AssistRequest
 from warmline.domain.models import (
     AgentRef,
     Handoff,
@@ -171,6 +173,41 @@ class HubClient:
             retries=3,
         )
         return Message.model_validate_json(data)
+
+    # --- assistant (issue 5): jobs on a handoff, and catalog search for SKU completion ---------
+
+    async def start_assist(
+        self, handoff_id: str, request: AssistRequest, *, idempotency_key: str
+    ) -> AssistJob:
+        """Start a lookup (202, queued); the key makes a retried POST return the same job."""
+        data = await self._request(
+            "POST",
+            f"/v1/handoffs/{handoff_id}/assist",
+            json=request.model_dump(mode="json", exclude_none=True),
+            headers={"Idempotency-Key": idempotency_key},
+            retries=2,
+        )
+        return AssistJob.model_validate_json(data)
+
+    async def list_assist(self, handoff_id: str) -> AssistJobPage:
+        """Every lookup run on this handoff so far (shown again when it is reopened)."""
+        data = await self._request("GET", f"/v1/handoffs/{handoff_id}/assist", retries=2)
+        return AssistJobPage.model_validate_json(data)
+
+    async def get_assist(self, job_id: str) -> AssistJob:
+        return AssistJob.model_validate_json(await self._request("GET", f"/v1/assist/{job_id}", retries=2))
+
+    async def cancel_assist(self, job_id: str) -> AssistJob:
+        """Ask the hub to stop a job; the answer is the job as it stands (cancelled, or already done)."""
+        return AssistJob.model_validate_json(
+            await self._request("POST", f"/v1/assist/{job_id}/cancel", retries=2)
+        )
+
+    async def catalog_search(self, q: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Catalog hits as plain dicts (sku, name, family, status...): the console keeps no catalog types."""
+        data = await self._request("GET", "/v1/catalog/search", params={"q": q, "limit": limit}, retries=1)
+        hits = json.loads(data)
+        return [h for h in hits if isinstance(h, dict)] if isinstance(hits, list) else []
 
 
 def new_idempotency_key() -> str:
