@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from warmline.catalog.service import CatalogService
 from warmline.escalation.engine import EscalationEngine
 from warmline.escalation.llm import ChatPhraser
-from warmline.hub.api import agents, conversations, events, handoffs, meta
+from warmline.hub.api import agents, assist, conversations, events, handoffs, meta
+from warmline.hub.assist_jobs import AssistRunner
 from warmline.hub.assistant import HubAssistant
 from warmline.hub.auth import PrincipalCache
 from warmline.hub.errors import HubError
@@ -57,11 +58,14 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         engine = EscalationEngine(catalog=CatalogService(db.engine), llm=ChatPhraser.from_settings())
         app.state.escalation = (db.engine, engine)  # shared with POST /v1/escalation/decide
         app.state.assistant = assistant = HubAssistant(db, engine)
+        app.state.assist_runner = assist_runner = AssistRunner.from_settings(db)
+        await assist_runner.start()  # jobs a previous process left unfinished are marked failed
         try:
             yield
         finally:
             db.bus.close()
             await assistant.aclose()
+            await assist_runner.aclose()
             await feed.close()
             await db.close()
 
@@ -81,7 +85,14 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         return JSONResponse({"detail": exc.detail().model_dump(mode="json")}, exc.status, headers=headers)
 
     v1 = APIRouter(prefix="/v1")
-    for router in (meta.router, agents.router, conversations.router, handoffs.router, events.router):
+    for router in (
+        meta.router,
+        agents.router,
+        conversations.router,
+        handoffs.router,
+        events.router,
+        assist.router,
+    ):
         v1.include_router(router)
     for router in optional_routers():
         v1.include_router(router)
