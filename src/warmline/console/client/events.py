@@ -1,4 +1,4 @@
-"""The hub's event stream, kept alive: SSE with reconnect, backoff, Last-Event-ID and dedupe.
+"""The hub's event stream, kept alive: SSE with reconnect, jittered backoff, Last-Event-ID and dedupe.
 
 The hub's event log is the truth; this task resumes from the last event it applied, so
 after any disconnect the console catches up on everything it missed and applies each
@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
+import time
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -19,6 +21,7 @@ import httpx
 from httpx_sse import SSEError, aconnect_sse
 from pydantic import ValidationError
 
+from warmline.console.client.backoff import Backoff
 from warmline.console.client.hub_client import HubClient, HubError
 from warmline.domain.models import Event
 
@@ -49,6 +52,7 @@ class EventStream:
         on_state: Callable[[ConnectionState, str], None],
         min_backoff: float = 0.25,
         max_backoff: float = 5.0,
+        rng: random.Random | None = None,
     ) -> None:
         self.client = client
         self.last_event_id = last_event_id
@@ -56,6 +60,8 @@ class EventStream:
         self.on_state = on_state
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
+        self.backoff = Backoff(min_backoff, max_backoff, rng=rng)
+        self.next_retry_at: float | None = None  # wall-clock time of the next attempt, while waiting
         self.connects = 0  # how many times a stream was opened (1 + reconnects)
         self.duplicates_dropped = 0
         self._state: ConnectionState | None = None
@@ -78,8 +84,7 @@ class EventStream:
                 await response.aclose()
 
     async def run(self) -> None:
-        """Stream forever, reconnecting with backoff; returns only when cancelled."""
-        backoff = self.min_backoff
+        """Stream forever, reconnecting with jittered backoff; returns only when cancelled."""
         self._set_state(ConnectionState.CONNECTING)
         try:
             while True:
@@ -87,20 +92,25 @@ class EventStream:
                     got_any = await self._stream_once()
                     detail = "stream ended"
                     if got_any:
-                        backoff = self.min_backoff
+                        self.backoff.reset()
                 except HubError as exc:
                     if exc.status == 401:
                         self._set_state(ConnectionState.UNAUTHORIZED, exc.message)
-                        backoff = self.max_backoff
                     detail = exc.message
                 except (httpx.HTTPError, SSEError) as exc:
                     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                # A refused token will not heal quickly: wait the longest; anything else, jittered.
+                refused = self._state == ConnectionState.UNAUTHORIZED
+                delay = self.max_backoff if refused else self.backoff.next()
+                self.next_retry_at = time.time() + delay
                 if self._state != ConnectionState.UNAUTHORIZED:
-                    self._set_state(ConnectionState.RECONNECTING, detail)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+                    when = time.strftime("%H:%M:%S", time.localtime(self.next_retry_at))
+                    self._set_state(ConnectionState.RECONNECTING, f"{detail}; next try at {when}")
+                await asyncio.sleep(delay)
+                self.next_retry_at = None
         finally:
             self._current_response = None
+            self.next_retry_at = None
             self._state = ConnectionState.STOPPED
 
     async def _stream_once(self) -> bool:

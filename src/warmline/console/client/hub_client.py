@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from warmline.console.client.backoff import full_jitter
 from warmline.domain.assist import AssistJob, AssistJobPage, AssistRequest
 from warmline.domain.models import (
     AgentRef,
@@ -108,7 +109,7 @@ class HubClient:
                 if attempt >= retries:
                     raise HubError(0, "unreachable", f"cannot reach the hub: {exc}") from exc
                 attempt += 1
-                await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
+                await asyncio.sleep(full_jitter(attempt, 0.25, 2.0))  # jittered: consoles don't stampede
                 continue
             except httpx.TimeoutException as exc:
                 raise HubError(
@@ -161,8 +162,13 @@ class HubClient:
         *,
         idempotency_key: str | None = None,
         internal: bool = False,
+        retries: int = 3,
     ) -> Message:
-        """Reply in the buyer's thread; the key makes transport retries safe (no duplicates)."""
+        """Reply in the buyer's thread; the key makes transport retries safe (no duplicates).
+
+        ``retries`` covers transport errors only; the console's outbox passes 0 and runs its
+        own backoff (docs/api.md, "The console's outbox").
+        """
         key = idempotency_key or new_idempotency_key()
         payload = NewMessage(body=body, internal=internal).model_dump(mode="json", exclude_none=True)
         data = await self._request(
@@ -170,7 +176,7 @@ class HubClient:
             f"/v1/conversations/{conversation_id}/messages",
             json=payload,
             headers={"Idempotency-Key": key},
-            retries=3,
+            retries=retries,
         )
         return Message.model_validate_json(data)
 
