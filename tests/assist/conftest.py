@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -97,3 +101,76 @@ async def run_job(
 
 def client(url: str, token: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=url, headers=bearer(token), timeout=30)
+
+
+# --- a tiny OpenAI-compatible chat server (an external service, so faking it is fine) ---------
+
+
+class FakeLLM:
+    """``POST /chat/completions`` on loopback, in a thread; ``mode`` says how it answers.
+
+    ok: "Hello there. " + the draft (facts kept); fail: HTTP 500; drop: a reply with no numbers;
+    hang: waits until ``release()`` (or the server stops) before answering like ok.
+    """
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.requests: list[dict[str, Any]] = []
+        self._release = threading.Event()
+        self.waiting = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.requests.append(body)
+                if fake.mode == "fail" or self.path != "/v1/chat/completions":
+                    self._send(500, {"error": "model overloaded"})
+                    return
+                if fake.mode == "hang":
+                    fake.waiting.set()
+                    fake._release.wait(30)
+                draft = body["messages"][-1]["content"].split("Draft:\n", 1)[-1]
+                text = "A reply with no figures at all." if fake.mode == "drop" else f"Hello there. {draft}"
+                self._send(200, {"choices": [{"message": {"role": "assistant", "content": text}}]})
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self.server.serve_forever, name="fake-llm", daemon=True)
+        self._thread.start()
+
+    def release(self) -> None:
+        self._release.set()
+
+    def close(self) -> None:
+        self.release()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def fake_llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
+    """The fake model, configured for hubs started after this fixture (WARMLINE_LLM_*)."""
+    llm = FakeLLM()
+    monkeypatch.setenv("WARMLINE_LLM_BASE_URL", llm.url)
+    monkeypatch.setenv("WARMLINE_LLM_MODEL", "fake-1")
+    monkeypatch.setenv("WARMLINE_LLM_TIMEOUT_SECONDS", "20")
+    try:
+        yield llm
+    finally:
+        llm.close()

@@ -226,6 +226,7 @@ async def _append_note(tx: Tx, job: AssistJob, body: str, *, message_id: str) ->
         EventType.MESSAGE_CREATED,
         {"message": message.model_dump(mode="json")},
         conversation_id=job.conversation_id,
+        handoff_id=job.handoff_id,
     )
     return message
 
