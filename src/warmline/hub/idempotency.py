@@ -64,17 +64,17 @@ async def run_idempotent(
             # request costs no extra round trip, and a retry (or a concurrent duplicate, which
             # waits on the unique index until the first commits) fails here, rolls all of its
             # work back, and replays the stored answer below.
-            tx.session.add(
-                IdempotencyRow(
-                    principal=principal.key,
-                    key=key,
-                    request_hash=fingerprint,
-                    response_status=status_code,
-                    response_body=body,
-                    created_at=utcnow(),
-                )
+            await repo.insert_idempotency(
+                tx.session,
+                {
+                    "principal": principal.key,
+                    "key": key,
+                    "request_hash": fingerprint,
+                    "response_status": status_code,
+                    "response_body": body,
+                    "created_at": utcnow(),
+                },
             )
-            await tx.session.flush()
     except (IntegrityError, HubError):
         # Either the key is taken (the first answer is stored), or the action refused and
         # this may be a retry whose first attempt is what now blocks it (e.g. the handoff it

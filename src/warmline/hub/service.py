@@ -13,6 +13,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -244,34 +245,56 @@ async def _append_messages(
     """Insert messages at the end of the transcript and queue their events."""
     if not items:
         return []
-    first = await repo.take_seq(tx.session, conversation_id, len(items))
-    if first is None:
+    reserved = await repo.reserve_seq(tx.session, conversation_id, len(items))
+    if reserved is None:
         raise NotFound("conversation", conversation_id)
+    return await _insert_messages(tx, conversation_id, int(reserved.last_seq) - len(items) + 1, items)
+
+
+async def _insert_messages(
+    tx: Tx,
+    conversation_id: str,
+    first: int,
+    items: Sequence[tuple[AuthorKind, str, str, bool, str | None, datetime | None]],
+) -> list[Message]:
+    """Insert messages at reserved positions ``first``, ``first + 1``, ... and queue their events."""
     out: list[Message] = []
+    rows: list[dict[str, object]] = []
     for offset, (kind, author_name, body, internal, agent_id, created_at) in enumerate(items):
         when = created_at or utcnow()
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        row = MessageRow(
+        message = Message(
             id=new_id("msg"),
             conversation_id=conversation_id,
             seq=first + offset,
-            author_kind=kind.value,
+            author_kind=kind,
             author_name=author_name,
             agent_id=agent_id,
             body=body,
             internal=internal,
             created_at=when,
         )
-        tx.session.add(row)
-        message = message_model(row)
+        rows.append(
+            {
+                "id": message.id,
+                "conversation_id": conversation_id,
+                "seq": message.seq,
+                "author_kind": kind.value,
+                "author_name": author_name,
+                "agent_id": agent_id,
+                "body": body,
+                "internal": internal,
+                "created_at": when,
+            }
+        )
         out.append(message)
         tx.emit(
             EventType.MESSAGE_CREATED,
             {"message": message.model_dump(mode="json")},
             conversation_id=conversation_id,
         )
-    await tx.session.flush()
+    await repo.insert_messages(tx.session, rows)
     return out
 
 
@@ -322,10 +345,25 @@ async def get_conversation(
     return conversation_model(row, await repo.messages(session, row.id, include_internal=include_internal))
 
 
+class PostedMessage(NamedTuple):
+    message: Message
+    ai_assistant: bool  # the conversation's product AI answers buyer turns
+
+
 async def post_message(tx: Tx, *, principal: Principal, conversation_id: str, spec: NewMessage) -> Message:
     """Add a message: agents only where they hold the open handoff, buyers only in their own."""
+    return (await add_message(tx, principal=principal, conversation_id=conversation_id, spec=spec)).message
+
+
+async def add_message(
+    tx: Tx, *, principal: Principal, conversation_id: str, spec: NewMessage
+) -> PostedMessage:
+    """``post_message``, also telling whether the conversation is AI-assisted.
+
+    The position is reserved first, in the statement that proves the conversation exists
+    and reads its buyer and AI flag; a refusal below rolls the reservation back."""
     _check_reader(principal, conversation_id)
-    conversation = await repo.conversation(tx.session, conversation_id)
+    conversation = await repo.reserve_seq(tx.session, conversation_id)
     if conversation is None:
         raise NotFound("conversation", conversation_id)
     agent_id: str | None = None
@@ -352,7 +390,7 @@ async def post_message(tx: Tx, *, principal: Principal, conversation_id: str, sp
         if spec.internal:
             raise field_error(("body", "internal"), "buyers cannot post internal notes", value=True)
         kind = AuthorKind.BUYER
-        author = Buyer.model_validate(conversation.buyer).name
+        author = (conversation.buyer or {}).get("name") or ""
     else:
         kind = spec.author_kind or AuthorKind.AI
         if kind is AuthorKind.AGENT:
@@ -362,10 +400,9 @@ async def post_message(tx: Tx, *, principal: Principal, conversation_id: str, sp
         author = spec.author_name if spec.author_name is not None else principal.name
     if spec.author_name is not None and principal.kind is PrincipalKind.BOT:
         author = spec.author_name
-    [message] = await _append_messages(
-        tx, conversation_id, [(kind, author, spec.body, spec.internal, agent_id, None)]
-    )
-    return message
+    item = (kind, author, spec.body, spec.internal, agent_id, None)
+    [message] = await _insert_messages(tx, conversation_id, int(conversation.last_seq), [item])
+    return PostedMessage(message, bool(conversation.ai_assistant))
 
 
 async def post_assistant_turn(

@@ -72,12 +72,12 @@ async def post_message(
 ) -> JSONResponse:
     """Add a message: agents where they hold the handoff, bots anywhere, buyers in their own."""
 
-    posted: list[Message] = []
+    posted: list[service.PostedMessage] = []
 
     async def action(tx: Tx) -> Message:
-        message = await service.post_message(tx, principal=caller, conversation_id=conversation_id, spec=body)
-        posted.append(message)
-        return message
+        result = await service.add_message(tx, principal=caller, conversation_id=conversation_id, spec=body)
+        posted.append(result)
+        return result.message
 
     response = await run_idempotent(
         db,
@@ -87,7 +87,7 @@ async def post_message(
         status_code=201,
         action=action,
     )
-    if posted and posted[0].author_kind is AuthorKind.BUYER:
-        # the hub's product AI answers AI-assisted conversations (it checks the flag itself)
+    if posted and posted[0].ai_assistant and posted[0].message.author_kind is AuthorKind.BUYER:
+        # the hub's product AI answers AI-assisted conversations
         request.app.state.assistant.buyer_turn(conversation_id)
     return response

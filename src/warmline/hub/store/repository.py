@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warmline.hub.store.tables import (
@@ -64,6 +64,37 @@ async def take_seq(session: AsyncSession, conversation_id: str, count: int = 1) 
         .returning(ConversationRow.last_seq)
     )
     return None if last is None else int(last) - count + 1
+
+
+_conversations = ConversationRow.__table__.c
+# Built once: the message hot path pays no statement construction or cache-key cost.
+_RESERVE_SEQ = (
+    update(ConversationRow.__table__)
+    .where(_conversations.id == bindparam("conversation_id"))
+    .values(last_seq=_conversations.last_seq + bindparam("count"))
+    .returning(_conversations.last_seq, _conversations.buyer, _conversations.ai_assistant)
+)
+_INSERT_MESSAGE = insert(MessageRow.__table__)
+_INSERT_IDEMPOTENCY = insert(IdempotencyRow.__table__)
+
+
+async def reserve_seq(session: AsyncSession, conversation_id: str, count: int = 1) -> Row | None:
+    """Reserve ``count`` message positions and read what a poster needs, in one statement:
+    ``(last_seq, buyer, ai_assistant)`` after the bump, or None when there is no such
+    conversation. Row-locks the conversation until the transaction ends."""
+    result = await session.execute(_RESERVE_SEQ, {"conversation_id": conversation_id, "count": count})
+    return result.first()
+
+
+async def insert_messages(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Plain INSERTs of message rows (no unit of work: nothing reads them back as objects)."""
+    if rows:
+        await session.execute(_INSERT_MESSAGE, rows[0] if len(rows) == 1 else rows)
+
+
+async def insert_idempotency(session: AsyncSession, values: dict[str, object]) -> None:
+    """Record a keyed request's answer; IntegrityError when (principal, key) is taken."""
+    await session.execute(_INSERT_IDEMPOTENCY, values)
 
 
 async def last_seq(session: AsyncSession, conversation_id: str) -> int:

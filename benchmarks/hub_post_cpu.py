@@ -1,0 +1,200 @@
+"""Server CPU per delivered message: the hub vs the bare relay, counted by the kernel.
+
+Wall-clock latency on a shared machine moves with everyone else's load; the CPU time a
+server process spends per message moves far less. This runs the same workload as
+``event_delivery.py`` without Qt: one SSE listener, then sequential POSTs (each waits for
+its event on the stream). Around the timed POSTs it reads the server's on-CPU time from
+``/proc/<pid>/task/*/schedstat`` (every thread: aiosqlite's worker included) and prints
+CPU per message beside the bare relay's in the same run, plus client-side wall p50/p99.
+
+    python benchmarks/hub_post_cpu.py [--messages 500] [--postgres postgresql://...]
+        [--profile DIR]   # also write a cProfile of each hub run to DIR (slower; for reading)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from httpx_sse import aconnect_sse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_delivery import (  # sibling script
+    BARE_RELAY_MAIN,
+    ServerProcess,
+    cli,
+    create_pg_database,
+    free_port,
+    pct,
+)
+
+
+def cpu_ns(pid: int) -> int:
+    """Nanoseconds the process's threads (live ones) have spent on a CPU."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
+async def drive(
+    pid: int,
+    post: Any,
+    stream: Any,
+    messages: int,
+) -> dict[str, float]:
+    """Warm up 20, then time ``messages`` POSTs, each until its event arrives on ``stream``."""
+    arrived: dict[str, float] = {}
+    connected = asyncio.Event()
+
+    async def listen() -> None:
+        async with stream() as source:
+            connected.set()
+            async for sse in source.aiter_sse():
+                if sse.event == "message.created":
+                    arrived[sse_key(json.loads(sse.data))] = time.perf_counter()
+
+    listener = asyncio.ensure_future(listen())
+    await asyncio.wait_for(connected.wait(), 10)
+    await asyncio.sleep(0.3)
+    wall: list[float] = []
+    cpu_start = 0
+    for n in range(messages + 20):
+        if n == 20:
+            cpu_start = cpu_ns(pid)
+        key = f"bench {n} {uuid.uuid4().hex[:6]}"
+        start = time.perf_counter()
+        await post(n, key)
+        while key not in arrived:
+            await asyncio.sleep(0.0005)
+        if n >= 20:
+            wall.append((arrived[key] - start) * 1000)
+    cpu = cpu_ns(pid) - cpu_start
+    listener.cancel()
+    await asyncio.gather(listener, return_exceptions=True)
+    return {"cpu_us": cpu / messages / 1000, "p50": statistics.median(wall), "p99": pct(wall, 99)}
+
+
+def sse_key(payload: dict[str, Any]) -> str:
+    message = payload.get("message") or payload.get("data", {}).get("message", {})
+    return str(message.get("body"))
+
+
+async def bare(messages: int) -> dict[str, float]:
+    port = free_port()
+    here = str(Path(__file__).resolve().parent)
+    main = BARE_RELAY_MAIN.format(here=here, port=port)
+    server = ServerProcess([sys.executable, "-c", main], port, "/health")
+    url = server.start()
+    try:
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(30, read=None)) as sc,
+            httpx.AsyncClient(timeout=30) as client,
+        ):
+
+            async def post(n: int, key: str) -> None:
+                (await client.post(f"{url}/messages", json={"n": n, "body": key})).raise_for_status()
+
+            assert server.proc is not None
+            events = lambda: aconnect_sse(sc, "GET", f"{url}/events")  # noqa: E731
+            return await drive(server.proc.pid, post, events, messages)
+    finally:
+        server.stop()
+
+
+async def hub_run(url: str, pid: int, agent: str, bot: str, messages: int) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+        created = (
+            await c.post(
+                "/v1/handoffs",
+                headers={"Authorization": f"Bearer {bot}"},
+                json={
+                    "conversation": {
+                        "buyer": {"name": "Bench Buyer", "company": "Bench AB"},
+                        "messages": [{"author_kind": "buyer", "body": "hello"}],
+                    },
+                    "packet": {"reason": "live_data", "summary": "Benchmark handoff."},
+                    "required_skills": ["drives"],
+                },
+            )
+        ).json()
+    conversation_id = created["handoff"]["conversation_id"]
+    buyer = created["buyer_token"]
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30, read=None)) as sc,
+        httpx.AsyncClient(base_url=url, timeout=30, headers={"Authorization": f"Bearer {buyer}"}) as client,
+    ):
+
+        async def post(_n: int, key: str) -> None:
+            r = await client.post(
+                f"/v1/conversations/{conversation_id}/messages",
+                json={"body": key},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            r.raise_for_status()
+
+        def stream() -> Any:
+            return aconnect_sse(sc, "GET", "/v1/events", headers={"Authorization": f"Bearer {agent}"})
+
+        return await drive(pid, post, stream, messages)
+
+
+def hub(database_url: str, messages: int, profile: Path | None, label: str) -> dict[str, float]:
+    cli("db", "upgrade", "--database-url", database_url)
+    agent = cli("agents", "add", "bench", "--skills", "all", "--database-url", database_url)
+    bot = cli("bots", "add", "bench-bot", "--database-url", database_url)
+    port = free_port()
+    prefix = [sys.executable]
+    if profile is not None:
+        prefix += ["-m", "cProfile", "-o", str(profile / f"hub-{label}.prof")]
+    args = [*prefix, "-m", "warmline.cli", "hub", "--port", str(port), "--database-url", database_url]
+    server = ServerProcess([*args, "--log-level", "warning"], port, "/v1/health")
+    url = server.start()
+    try:
+        assert server.proc is not None
+        return asyncio.run(hub_run(url, server.proc.pid, agent, bot, messages))
+    finally:
+        server.stop()
+
+
+def show(name: str, row: dict[str, float], base: dict[str, float] | None = None) -> None:
+    ratio = f"  ({row['cpu_us'] / base['cpu_us']:.1f}x bare)" if base else ""
+    print(
+        f"{name:<22} server CPU/message {row['cpu_us']:7.0f} us{ratio:<14}"
+        f" wall p50 {row['p50']:6.2f} ms  p99 {row['p99']:6.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--postgres", default=None, help="admin URL; also measure on PostgreSQL")
+    parser.add_argument("--profile", type=Path, default=None, help="write hub cProfiles here")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    base = asyncio.run(bare(args.messages))
+    show("bare relay", base)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            show("hub (SQLite)", hub(f"sqlite:///{tmp}/b.db", args.messages, args.profile, "sqlite"), base)
+    if args.postgres:
+        url, drop = create_pg_database(args.postgres)
+        try:
+            show("hub (PostgreSQL)", hub(url, args.messages, args.profile, "postgres"), base)
+        finally:
+            drop()
+
+
+if __name__ == "__main__":
+    main()
