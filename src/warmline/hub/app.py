@@ -21,7 +21,7 @@ from warmline.hub.errors import HubError
 from warmline.hub.events import EventFeed
 from warmline.hub.middleware import BodySizeLimit
 from warmline.hub.settings import HubSettings
-from warmline.hub.store.db import Database
+from warmline.hub.store.db import Database, database_error_types, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,17 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.detail().model_dump(mode="json")}, exc.status, headers=headers)
+
+    async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+        """The database is down or restarting: 503 at once (retry later), never a hang or a 500."""
+        if not database_unavailable(exc):
+            raise exc
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        body = {"code": "database_unavailable", "message": "the database is unavailable; retry shortly"}
+        return JSONResponse({"detail": {**body, "owner": None}}, 503, headers={"Retry-After": "1"})
+
+    for exc_type in database_error_types():
+        app.add_exception_handler(exc_type, _database_down)
 
     v1 = APIRouter(prefix="/v1")
     for router in (

@@ -127,7 +127,7 @@ class EventFeed:
             except Exception as exc:  # database hiccup: streams keep waiting, we retry
                 failures += 1
                 log.warning("event feed could not read the log (%s); retrying", exc)
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                await asyncio.sleep(min(0.2 * 2**failures, 2.0))
             await bus.wait(seen, self.poll_seconds)
         self._wake()
 
