@@ -112,3 +112,14 @@ def test_refused_post_keeps_why_and_closest_and_find_skips_it(qapp):
     assert m.find("h1", AssistRequest(kind=AssistKind.SPEC, skus=["gx-240"])).job_id == "j9"
     assert m.find("h1", SUBS) is None
     assert m.active("h1") == []
+
+
+def test_replayed_post_for_a_known_job_drops_the_pending_duplicate(qapp):
+    m = AssistModel()
+    removed = []
+    m.removed.connect(removed.append)
+    m.apply_many([job("j1", AssistStatus.FAILED)])  # listed on reopen
+    dup = m.add_pending("auto-key", "h1", SPEC)
+    m.apply_job(job("j1", AssistStatus.FAILED), key="auto-key")  # the idempotent replay names j1
+    assert removed == [dup] and m.entry("auto-key") is None
+    assert [e.key for e in m.entries("h1")] == ["j1"]

@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from warmline.console.client import ConnectionState, EventStream, HubClient, HubError
+from warmline.console.client import ConnectionState, EventStream, HubClient, HubError, new_idempotency_key
+from warmline.console.models.assist_model import AssistEntry, AssistModel
 from warmline.console.models.queue_model import QueueModel
 from warmline.console.models.transcript_model import TranscriptModel
+from warmline.domain.assist import AssistJob, AssistKind, AssistRequest
 from warmline.domain.models import (
     Agent,
     Event,
@@ -45,12 +48,16 @@ class Session(QObject):
     notice = Signal(str, str)  # level (info|success|warning|error), sentence
     reply_sent = Signal(str)  # idempotency key
     reply_failed = Signal(str, str)  # idempotency key, sentence
+    sku_hits = Signal(str, object)  # assistant completion: prefix, list of catalog hits (dicts)
 
     def __init__(self, client: HubClient, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
         super().__init__(parent)
         self.client = client
         self.queue = QueueModel(self)
         self.transcript = TranscriptModel(self)
+        self.assist = AssistModel(self)
+        self.auto_assist_delay = AUTO_ASSIST_DELAY
+        self._sku_search: asyncio.Task[Any] | None = None
         self.me: Agent | None = None
         self.stream: EventStream | None = None
         self.current: HandoffDetail | None = None
@@ -116,6 +123,7 @@ class Session(QObject):
                     self.notice.emit("error", f"Cannot sign in: {self.fatal}.")
                     return
                 self.me = me.agent
+                self.assist.agent_id = me.agent.id
                 self.queue.set_agent(me.agent)
                 self.signed_in.emit(me.agent)
                 page = await self.client.list_handoffs()
@@ -158,6 +166,8 @@ class Session(QObject):
             self._apply_handoff(event.handoff())
         elif event.type == EventType.MESSAGE_CREATED:
             self.transcript.merge([event.message()])
+        elif event.type in ASSIST_EVENTS:
+            self.assist.apply_job(AssistJob.model_validate(event.data["job"]))
 
     def _apply_handoff(self, summary: HandoffSummary) -> None:
         self.queue.apply(summary)
@@ -201,6 +211,7 @@ class Session(QObject):
         self.transcript.merge(detail.conversation.messages)
         self.current = detail
         self.current_changed.emit(detail)
+        self.spawn(self._load_assist(detail), f"assist-{handoff_id}")
 
     def is_mine(self, handoff: HandoffSummary | None = None) -> bool:
         """True when I hold this (or the current) handoff."""
@@ -268,3 +279,143 @@ class Session(QObject):
             return
         self.transcript.merge([message])
         self.reply_sent.emit(key)
+
+    # --- assistant (issue 5) -------------------------------------------------------------
+
+    def start_assist(
+        self,
+        request: AssistRequest,
+        *,
+        handoff_id: str | None = None,
+        auto: bool = False,
+        key: str | None = None,
+    ) -> str | None:
+        """Start a lookup on a handoff (the current one by default); returns its entry key, at once."""
+        hid = handoff_id or self._current_id
+        if hid is None:
+            return None
+        key = key or f"assist-{new_idempotency_key()}"
+        self.assist.add_pending(key, hid, request, auto=auto)
+        self.spawn(self._submit_assist(hid, request, key), f"assist-submit-{key}")
+        return key
+
+    async def _submit_assist(self, handoff_id: str, request: AssistRequest, key: str) -> None:
+        try:
+            job = await self.client.start_assist(handoff_id, request, idempotency_key=key)
+        except HubError as exc:
+            message, closest = _refusal(exc)
+            self.assist.refuse(key, message, closest)
+            return
+        entry = self.assist.apply_job(job, key=key)
+        if entry.cancel_requested and not entry.finished:
+            await self._cancel_assist(entry)
+
+    def cancel_assist(self, key: str) -> None:
+        """Stop a lookup (by entry key or job id); a job not created yet is cancelled once it is."""
+        entry = self.assist.entry(key) or self.assist.by_job(key)
+        if entry is None or entry.finished or entry.cancel_requested:
+            return
+        self.assist.mark_cancel_requested(entry.key)
+        if entry.job is not None:
+            self.spawn(self._cancel_assist(entry), f"assist-cancel-{entry.key}")
+
+    async def _cancel_assist(self, entry: AssistEntry) -> None:
+        assert entry.job is not None
+        try:
+            job = await self.client.cancel_assist(entry.job.id)
+        except HubError as exc:
+            if exc.status == 409:  # it finished first: show how it ended
+                with contextlib.suppress(HubError):
+                    self.assist.apply_job(await self.client.get_assist(entry.job.id))
+                return
+            entry.cancel_requested = False
+            self.assist.changed.emit(entry)
+            self.notice.emit("warning", f"Could not cancel the lookup: {exc.message}")
+            return
+        self.assist.apply_job(job)
+
+    async def _load_assist(self, detail: HandoffDetail) -> None:
+        """Earlier lookups of this handoff, then the automatic ones it has not had yet."""
+        try:
+            page = await self.client.list_assist(detail.id)
+        except HubError as exc:
+            log.warning("could not list assistant jobs of %s: %s", detail.id, exc)
+            return
+        self.assist.apply_many(page.items)
+        if self.auto_assist_delay:
+            await asyncio.sleep(self.auto_assist_delay)  # skimming the queue starts nothing
+        if self._current_id != detail.id:
+            return
+        for request in auto_requests(detail):
+            if self.assist.find(detail.id, request) is not None:
+                continue  # done already (or running) for this handoff: shown from the list
+            key = f"auto-{detail.id}-{request.kind.value}-{'+'.join(request.skus)}"[:200]
+            if self.assist.entry(key) is not None or self.assist.entries(detail.id):
+                key = None  # asked before (and failed or was cancelled): a fresh job, not a replay
+            self.start_assist(request, handoff_id=detail.id, auto=True, key=key)
+
+    def search_skus(self, prefix: str, limit: int = 8) -> None:
+        """Catalog hits for SKU completion; the latest request wins (sku_hits(prefix, hits))."""
+        if self._sku_search is not None and not self._sku_search.done():
+            self._sku_search.cancel()
+        self._sku_search = self.spawn(self._search_skus(prefix, limit), "assist-sku-search")
+
+    async def _search_skus(self, prefix: str, limit: int) -> None:
+        try:
+            hits = await self.client.catalog_search(prefix, limit=limit)
+        except HubError as exc:
+            log.info("SKU completion search failed: %s", exc)
+            return
+        self.sku_hits.emit(prefix, hits)
+
+
+ASSIST_EVENTS = frozenset(
+    {
+        EventType.ASSIST_STARTED,
+        EventType.ASSIST_PROGRESS,
+        EventType.ASSIST_COMPLETED,
+        EventType.ASSIST_FAILED,
+        EventType.ASSIST_CANCELLED,
+    }
+)
+AUTO_ASSIST_DELAY = 0.4  # seconds a handoff stays open before its automatic lookups start
+AUTO_SPEC_MAX = 6
+AUTO_SUBS_MAX = 2
+# the reason involves a discontinued part, unavailability or a replacement
+_SUBS_TRIGGER = re.compile(
+    r"discontinu|supersed|obsolete|end[ -]of[ -]life|\beol\b|replac|substitut|successor|"
+    r"unavailab|not available|no longer (?:available|made|sold)|out of stock|sold out|backorder",
+    re.IGNORECASE,
+)
+
+
+def auto_requests(detail: HandoffDetail) -> list[AssistRequest]:
+    """What opening a handoff looks up by itself: spec sheets for its SKUs, and substitutes
+    when the reason involves a discontinued part, unavailability or a replacement."""
+    packet = detail.packet
+    skus = list(dict.fromkeys(p.sku for p in packet.products))
+    if not skus:
+        return []
+    out = [AssistRequest(kind=AssistKind.SPEC, skus=skus[:AUTO_SPEC_MAX])]
+    reason_text = " ".join([packet.sub_reason.replace("_", " "), packet.summary, *packet.signals])
+    worded = bool(_SUBS_TRIGGER.search(reason_text))
+    gone = [p.sku for p in packet.products if p.role == "discontinued"]
+    if gone or worded:
+        current = [p.sku for p in packet.products if p.role == "current"]
+        targets = gone or current or skus[:1]
+        for sku in list(dict.fromkeys(targets))[:AUTO_SUBS_MAX]:
+            out.append(AssistRequest(kind=AssistKind.SUBSTITUTES, skus=[sku]))
+    return out
+
+
+def _refusal(exc: HubError) -> tuple[str, list[str]]:
+    """A refused POST as one sentence, and the SKUs the hub suggests ("closest: A, B")."""
+    closest: list[str] = []
+    match = re.search(r"closest: ([^;]+)", exc.message)
+    if match:
+        closest = [s.strip() for s in match.group(1).split(",") if s.strip()]
+    message = re.sub(r";\s*closest: [^;]+", "", exc.message).strip()
+    message = re.sub(r"^(skus|constraints)\.\d+: ", "", message)
+    if exc.status == 0:
+        message = f"The hub could not be reached: {message}"
+    return (message[:1].upper() + message[1:]) if message else "The hub refused this lookup.", closest

@@ -80,6 +80,7 @@ class AssistModel(QObject):
 
     added = Signal(object)  # AssistEntry
     changed = Signal(object)  # AssistEntry
+    removed = Signal(object)  # AssistEntry: a pending entry that turned out to be a known job
     reset = Signal(str)  # handoff id whose entries were replaced wholesale
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -151,6 +152,10 @@ class AssistModel(QObject):
     def apply_job(self, job: AssistJob, *, key: str | None = None) -> AssistEntry:
         """Bring one job up to date (from a POST answer, an event, or a list); idempotent."""
         known = self._by_job.get(job.id)
+        if known is not None and key is not None and key != known and key in self._entries:
+            dup = self._entries[key]
+            if dup.job is None:  # a replayed POST answered with a job we already show: one card
+                self._drop(dup)
         if known is None and key is not None and key in self._entries:
             known = key  # my POST's answer names the job for my pending entry
         if known is None:
@@ -188,6 +193,13 @@ class AssistModel(QObject):
             if e.job is None and e.error is None and _same(e.request, job.request):
                 return key
         return None
+
+    def _drop(self, entry: AssistEntry) -> None:
+        self._entries.pop(entry.key, None)
+        keys = self._by_handoff.get(entry.handoff_id, [])
+        if entry.key in keys:
+            keys.remove(entry.key)
+        self.removed.emit(entry)
 
     def _insert(self, entry: AssistEntry) -> None:
         self._entries[entry.key] = entry

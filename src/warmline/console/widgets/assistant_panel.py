@@ -1,29 +1,482 @@
-"""The right-hand place kept for the assistant (lookups, substitutes, drafts); a later issue fills it."""
+"""The right-hand assistant: a command box with SKU completion, and a card per lookup.
+
+The panel never speaks HTTP. ``attach(session)`` wires it to the session: commands become
+``session.start_assist``; cancel buttons ``session.cancel_assist``; completion asks
+``session.search_skus`` (debounced) and listens for ``session.sku_hits``; cards follow the
+session's AssistModel. Cards of the shown handoff only; newest on top; nothing here blocks
+(no modal dialogs: failures are shown in their card, documents open in a non-modal window).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QStringListModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeyEvent
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from warmline.console.assist_commands import COMMAND_HELP, CommandError, command_at_end, parse_command
+from warmline.console.models.assist_model import AssistEntry, AssistModel
+from warmline.console.widgets.assist_cards import AssistCard
+from warmline.domain.assist import AssistKind, AssistRequest, Citation
+from warmline.domain.models import HandoffDetail
+
+if TYPE_CHECKING:
+    from warmline.console.session import Session
+
+COMPLETION_DEBOUNCE_MS = 200
+HISTORY_LIMIT = 50
 
 
-class AssistantPanel(QFrame):
-    """A clearly labelled, empty panel so the layout already has the assistant's column."""
+class CommandEdit(QLineEdit):
+    """One line: Enter runs, Up/Down walk the history, Esc hands focus back, Tab takes a completion."""
+
+    submitted = Signal(str)
+    escaped = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.history: list[str] = []
+        self._pos = 0  # index into history; len(history) = the line being typed
+        self._draft = ""
+        self.completer_: QCompleter | None = None
+
+    def set_word_completer(self, completer: QCompleter) -> None:
+        completer.setWidget(self)
+        completer.activated.connect(self.take_completion)
+        self.completer_ = completer
+
+    def take_completion(self, value: str) -> None:
+        """Replace the word being typed with the chosen completion (a SKU or a command)."""
+        text = self.text()
+        word = command_at_end(text).word
+        head = text[: len(text) - len(word)] if word and text.endswith(word) else text
+        self.setText(head + value + " ")
+
+    def remember(self, line: str) -> None:
+        if line and (not self.history or self.history[-1] != line):
+            self.history.append(line)
+            del self.history[:-HISTORY_LIMIT]
+        self._pos = len(self.history)
+        self._draft = ""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        popup = self.completer_.popup() if self.completer_ else None
+        if popup is not None and popup.isVisible():
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                idx = popup.currentIndex()
+                if idx.isValid():
+                    self.take_completion(idx.data())
+                    popup.hide()
+                    event.accept()
+                    return
+                popup.hide()
+            elif event.key() == Qt.Key.Key_Escape:
+                popup.hide()
+                event.accept()
+                return
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submitted.emit(self.text())
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Up and self.history:
+            if self._pos == len(self.history):
+                self._draft = self.text()
+            self._pos = max(0, self._pos - 1)
+            self.setText(self.history[self._pos])
+            event.accept()
+            return
+        if key == Qt.Key.Key_Down and self.history:
+            self._pos = min(len(self.history), self._pos + 1)
+            self.setText(self.history[self._pos] if self._pos < len(self.history) else self._draft)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        popup = self.completer_.popup() if self.completer_ else None
+        if popup is not None and popup.isVisible():
+            return False  # Tab takes the completion (keyPressEvent), not the focus
+        return super().focusNextPrevChild(next)
+
+
+class DocumentView(QDialog):
+    """A non-modal window with what the console knows about a cited document.
+
+    Catalog documents are stored in the hub's catalog; most carry no link or file. When the
+    citation's ref is a URL or an existing file, the panel opens that instead of this view.
+    """
+
+    def __init__(self, citation: Citation, details: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("documentView")
+        self.setModal(False)
+        self.setWindowTitle(citation.title)
+        self.resize(460, 380)
+        meta = " · ".join(x for x in (citation.kind, citation.sku or "", citation.ref) if x)
+        parts = [f"<h3 style='margin:0;'>{escape(citation.title)}</h3>"]
+        if meta:
+            parts.append(f"<p style='color:#6B7280; margin-top:2px;'>{escape(meta)}</p>")
+        excerpt = details.get("excerpt") or ""
+        if excerpt:
+            parts.append(
+                "<p style='color:#6B7280; margin-bottom:2px;'>EXCERPT</p>"
+                f"<p style='white-space:pre-wrap;'>{escape(excerpt)}</p>"
+            )
+        facts = details.get("facts") or []
+        if facts:
+            rows = "".join(f"<li>{escape(f)}</li>" for f in facts)
+            parts.append(
+                f"<p style='color:#6B7280; margin-bottom:2px;'>FACTS TAKEN FROM IT</p><ul>{rows}</ul>"
+            )
+        parts.append(
+            "<p style='color:#6B7280;'>This document is stored in the hub's catalog; it has no link or "
+            "file to open, so this is what the lookup used from it.</p>"
+        )
+        self.text = QLabel("".join(parts))
+        self.text.setObjectName("documentText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(buttons)
+
+
+def document_details(entry: AssistEntry, citation: Citation) -> dict[str, Any]:
+    """Excerpt and facts for a cited document, from the job's own result data (no request)."""
+    job = entry.job
+    data = job.result.data if job and job.result else {}
+    excerpt = ""
+    facts: list[str] = []
+    doc = data.get("document")
+    if isinstance(doc, dict) and doc.get("title") == citation.title:
+        excerpt = str(doc.get("excerpt") or "")
+        facts += [str(p) for p in data.get("points") or []]
+    for sheet in data.get("sheets") or []:
+        for d in sheet.get("documents") or []:
+            if d.get("title") == citation.title and not excerpt:
+                excerpt = str(d.get("excerpt") or "")
+        for a in sheet.get("attributes") or []:
+            sources = [a.get("source") or {}, *(a.get("sources") or [])]
+            for s in sources:
+                if s.get("document_title") == citation.title:
+                    facts.append(f"{a.get('label') or a.get('name')}: {s.get('value') or a.get('value')}")
+                    break
+    return {"excerpt": excerpt, "facts": list(dict.fromkeys(facts))}
+
+
+def openable_url(ref: str) -> QUrl | None:
+    """A URL to hand to the desktop for this ref (http(s), file: or an existing absolute path), or None."""
+    ref = (ref or "").strip()
+    if ref.startswith(("http://", "https://")):
+        return QUrl(ref)
+    if ref.startswith("file:"):
+        url = QUrl(ref)
+        return url if Path(url.toLocalFile()).exists() else None
+    if ref.startswith("/") and Path(ref).is_file():
+        return QUrl.fromLocalFile(ref)
+    return None
+
+
+class AssistantPanel(QFrame):
+    """Command box, running count, and the cards of the handoff on screen."""
+
+    insert_requested = Signal(str)  # text for the composer, at its cursor
+    notice = Signal(str, str)  # level, sentence (copied, nothing to insert...)
+    return_focus = Signal()  # Esc in the command box
+
+    def __init__(self, model: AssistModel | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.setObjectName("assistantPanel")
+        self.setMinimumWidth(300)
+        self.model = model or AssistModel(self)
+        self.session: Session | None = None
+        self.handoff_id: str | None = None
+        self.cards: dict[str, AssistCard] = {}
+        self.packet_skus: list[str] = []
+        self._catalog_skus: list[str] = []
+        self._documents: list[DocumentView] = []
+
         title = QLabel("Assistant")
         title.setObjectName("paneTitle")
-        body = QLabel(
-            "Spec lookups, substitutes, accessories, comparisons and reply drafts will appear here, "
-            "recorded as internal notes.\n\nNot available in this version."
+        self.running_label = QLabel("")
+        self.running_label.setObjectName("assistRunning")
+        head = QHBoxLayout()
+        head.addWidget(title, 1)
+        head.addWidget(self.running_label)
+
+        self.command = CommandEdit()
+        self.command.setObjectName("assistCommand")
+        self.command.setPlaceholderText("/spec, /subs, /acc, /compare, /sum, /draft — or search  (Ctrl+K)")
+        self.command.setClearButtonEnabled(True)
+        self.command.submitted.connect(self.run_command)
+        self.command.escaped.connect(self._escape)
+        self.command.textEdited.connect(self._on_edited)
+        self.completions = QStringListModel(self)
+        self.completer = QCompleter(self.completions, self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setMaxVisibleItems(8)
+        self.command.set_word_completer(self.completer)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(COMPLETION_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._ask_catalog)
+
+        self.error = QLabel("")
+        self.error.setObjectName("assistError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        self.hint = QLabel(
+            "Open a handoff: its spec sheets (and substitutes, for a replaced part) load here."
         )
-        body.setObjectName("emptyHint")
-        body.setWordWrap(True)
-        body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.hint.setObjectName("emptyHint")
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        self.cards_box = QWidget()
+        self.cards_box.setObjectName("assistCards")
+        self.cards_layout = QVBoxLayout(self.cards_box)
+        self.cards_layout.setContentsMargins(0, 0, 4, 0)
+        self.cards_layout.setSpacing(8)
+        self.cards_layout.addWidget(self.hint)
+        self.cards_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("assistScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.cards_box)
+
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.setSpacing(10)
-        layout.addWidget(title)
-        layout.addWidget(body)
-        layout.addStretch(1)
+        layout.setContentsMargins(12, 12, 8, 12)
+        layout.setSpacing(8)
+        layout.addLayout(head)
+        layout.addWidget(self.command)
+        layout.addWidget(self.error)
+        layout.addWidget(self.scroll, 1)
+
+        self.model.added.connect(self._on_added)
+        self.model.changed.connect(self._on_changed)
+        self.set_handoff(None)
+
+    # --- wiring --------------------------------------------------------------------------
+
+    def attach(self, session: Session) -> None:
+        """Follow this session: its model, the handoff on screen, catalog hits for completion."""
+        self.session = session
+        if self.model is not session.assist:
+            self.model.added.disconnect(self._on_added)
+            self.model.changed.disconnect(self._on_changed)
+            self.model = session.assist
+            self.model.added.connect(self._on_added)
+            self.model.changed.connect(self._on_changed)
+        session.current_changed.connect(self._on_current_changed)
+        session.sku_hits.connect(self._on_sku_hits)
+
+    def _on_current_changed(self, detail: HandoffDetail | None) -> None:
+        session = self.session
+        handoff_id = detail.id if detail is not None else (session.current_id if session else None)
+        if handoff_id != self.handoff_id:
+            self.set_handoff(handoff_id)
+        if detail is not None:
+            self.packet_skus = list(dict.fromkeys(p.sku for p in detail.packet.products))
+
+    # --- showing a handoff ---------------------------------------------------------------
+
+    def set_handoff(self, handoff_id: str | None) -> None:
+        """Show this handoff's cards (rebuilt from the model; other handoffs' cards are dropped)."""
+        self.handoff_id = handoff_id
+        self.packet_skus = []
+        for card in self.cards.values():
+            self.cards_layout.removeWidget(card)
+            card.deleteLater()
+        self.cards = {}
+        for entry in self.model.entries(handoff_id):
+            self._add_card(entry)
+        self.command.setEnabled(handoff_id is not None)
+        self.error.hide()
+        self._update_hint()
+        self._update_running()
+
+    def _update_hint(self) -> None:
+        if self.handoff_id is None:
+            self.hint.setText(
+                "Open a handoff: its spec sheets (and substitutes, for a replaced part) load here."
+            )
+        else:
+            self.hint.setText(
+                "No lookups yet. Try /spec SKU, /subs SKU torque>=180Nm, /compare A B, /draft — "
+                "or the Spec · Subs · Acc links on the packet's products."
+            )
+        self.hint.setVisible(not self.cards)
+
+    def _update_running(self) -> None:
+        n = sum(1 for c in self.cards.values() if c.entry.active)
+        self.running_label.setText(f"{n} running" if n else "")
+
+    def _on_added(self, entry: AssistEntry) -> None:
+        if entry.handoff_id == self.handoff_id and entry.key not in self.cards:
+            self._add_card(entry)
+            self.hint.hide()
+            self._update_running()
+
+    def _on_changed(self, entry: AssistEntry) -> None:
+        card = self.cards.get(entry.key)
+        if card is not None:
+            card.update_entry(entry)
+            self._update_running()
+
+    def _add_card(self, entry: AssistEntry) -> AssistCard:
+        card = AssistCard(entry)
+        card.insert_requested.connect(self.insert_requested)
+        card.cancel_requested.connect(self.cancel)
+        card.run_requested.connect(self.run_request)
+        card.document_requested.connect(self.open_document)
+        card.copied.connect(lambda _t: self.notice.emit("success", "Copied to the clipboard."))
+        self.cards[entry.key] = card
+        self.cards_layout.insertWidget(1, card)  # newest on top (index 0 is the hint)
+        return card
+
+    # --- commands ------------------------------------------------------------------------
+
+    def focus_command(self) -> None:
+        self.command.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.command.selectAll()
+
+    def _escape(self) -> None:
+        self.completer.popup().hide()
+        self.return_focus.emit()
+
+    def run_command(self, text: str) -> AssistRequest | None:
+        """Parse and start; a parse error stays under the box with the text kept to fix."""
+        try:
+            request = parse_command(text, default_skus=self.packet_skus)
+        except CommandError as exc:
+            self.show_error(exc.message)
+            return None
+        if self.run_request(request) is None:
+            return None
+        self.command.remember(text.strip())
+        self.command.clear()
+        return request
+
+    def run_request(self, request: AssistRequest) -> str | None:
+        """Start a lookup on the shown handoff; returns the entry key (None when nothing is open)."""
+        if self.session is None or self.handoff_id is None:
+            self.show_error("Open a handoff first.")
+            return None
+        self.error.hide()
+        key = self.session.start_assist(request, handoff_id=self.handoff_id)
+        if key is None:
+            self.show_error("Open a handoff first.")
+        else:
+            self.scroll.verticalScrollBar().setValue(0)
+        return key
+
+    def run_sku_lookup(self, kind: str, sku: str) -> str | None:
+        """A packet card product link (Spec / Subs / Acc): the same lookup as the command."""
+        return self.run_request(AssistRequest(kind=AssistKind(kind), skus=[sku]))
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def cancel(self, key: str) -> None:
+        if self.session is not None:
+            self.session.cancel_assist(key)
+
+    # --- completion ----------------------------------------------------------------------
+
+    def _on_edited(self, text: str) -> None:
+        self.error.hide()
+        info = command_at_end(text)
+        if text.startswith("/") and info.command is None:
+            prefix = text.strip().lower()
+            self._offer([c for c, _ in COMMAND_HELP if c.startswith(prefix)], info.word)
+            return
+        if not info.wants_sku:
+            self.completer.popup().hide()
+            return
+        self._offer(self._sku_candidates(info.word), info.word)
+        if len(info.word) >= 2 and self.session is not None:
+            self._debounce.start()  # ask the catalog once typing pauses
+
+    def _sku_candidates(self, word: str) -> list[str]:
+        w = word.casefold()
+        packet = [s for s in self.packet_skus if s.casefold().startswith(w)]
+        catalog = [s for s in self._catalog_skus if s.casefold().startswith(w) and s not in packet]
+        return packet + catalog
+
+    def _offer(self, items: list[str], word: str) -> None:
+        if not items or (len(items) == 1 and items[0].casefold() == word.casefold()):
+            self.completer.popup().hide()
+            return
+        self.completions.setStringList(items[:20])
+        self.completer.setCompletionPrefix("")
+        rect = self.command.rect()
+        self.completer.complete(rect)
+
+    def _ask_catalog(self) -> None:
+        info = command_at_end(self.command.text())
+        if info.wants_sku and len(info.word) >= 2 and self.session is not None:
+            self.session.search_skus(info.word)
+
+    def _on_sku_hits(self, prefix: str, hits: list[dict[str, Any]]) -> None:
+        info = command_at_end(self.command.text())
+        self._catalog_skus = [str(h.get("sku")) for h in hits if h.get("sku")]
+        if info.wants_sku and info.word.casefold().startswith(prefix.casefold()) and self.command.hasFocus():
+            self._offer(self._sku_candidates(info.word), info.word)
+
+    # --- documents -----------------------------------------------------------------------
+
+    def open_document(self, entry: AssistEntry, citation: Citation) -> QDialog | None:
+        """Open the ref when it is a URL or a file; else a non-modal view of what we know of it."""
+        url = openable_url(citation.ref)
+        if url is not None:
+            QDesktopServices.openUrl(url)
+            return None
+        view = DocumentView(citation, document_details(entry, citation), self.window())
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.destroyed.connect(
+            lambda _=None, v=view: self._documents.remove(v) if v in self._documents else None
+        )
+        self._documents.append(view)
+        view.show()  # non-modal: the console keeps working
+        return view
+
+    @property
+    def documents(self) -> list[DocumentView]:
+        return list(self._documents)
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), 340))
+        return hint

@@ -117,6 +117,24 @@ class Composer(QWidget):
         self.show_error(message + " Your text is kept; press Ctrl+Enter to retry.")
         self._update_button()
 
+    @property
+    def allowed(self) -> bool:
+        return self._allowed
+
+    def insert_text(self, text: str) -> bool:
+        """Put text into the reply at the cursor (the assistant's "Insert into reply"); False when
+        replying is not allowed. What was typed stays; the inserted text is one undo step."""
+        if not self._allowed or not text:
+            return False
+        cursor = self.edit.textCursor()
+        before = self.edit.toPlainText()[: cursor.position()]
+        if before and not before.endswith(("\n", " ")):
+            text = "\n" + text
+        cursor.insertText(text)
+        self.edit.setTextCursor(cursor)
+        self.edit.setFocus()
+        return True
+
     def show_error(self, message: str) -> None:
         self.hint.setText(message)
         self.hint.setProperty("level", "error")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -104,7 +105,7 @@ class MainWindow(QMainWindow):
         self.card = PacketCard()
         self.transcript = TranscriptView(session.transcript)
         self.composer = Composer()
-        self.assistant = AssistantPanel()
+        self.assistant = AssistantPanel(session.assist)
         self.banner = Banner()
 
         self.claim_button = QPushButton("Claim")
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.queue_panel)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.assistant)
-        self.main_split.setSizes([640, 580, 220])
+        self.main_split.setSizes([560, 540, 340])
         self.main_split.setStretchFactor(0, 4)
         self.main_split.setStretchFactor(1, 5)
         self.main_split.setStretchFactor(2, 2)
@@ -202,6 +203,9 @@ class MainWindow(QMainWindow):
         self.focus_queue_action = self._action(
             "Focus &queue", "Ctrl+L", lambda: self.queue_panel.table.setFocus(), "Focus the queue"
         )
+        self.assist_action = self._action(
+            "&Assistant command", "Ctrl+K", self.assistant.focus_command, "Focus the assistant's command box"
+        )
         self.help_action = self._action(
             "&Keyboard shortcuts", "F1", self.show_shortcuts, "Keyboard shortcuts"
         )
@@ -211,7 +215,7 @@ class MainWindow(QMainWindow):
         for a in (self.claim_action, self.release_action, self.resolve_action):
             handoff_menu.addAction(a)
         view_menu = menu.addMenu("&View")
-        for a in (self.filter_action, self.expertise_action, self.focus_queue_action):
+        for a in (self.filter_action, self.expertise_action, self.focus_queue_action, self.assist_action):
             view_menu.addAction(a)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.help_action)
@@ -254,6 +258,11 @@ class MainWindow(QMainWindow):
         s.reply_failed.connect(self.composer.on_failed)
         self.composer.send_requested.connect(s.send)
         self.card.turn_clicked.connect(self.transcript.jump_to_seq)
+        self.assistant.attach(s)
+        self.assistant.insert_requested.connect(self.insert_into_reply)
+        self.assistant.notice.connect(self.notify)
+        self.assistant.return_focus.connect(self.composer.edit.setFocus)
+        self.card.assist_requested.connect(self.assistant.run_sku_lookup)
 
     def set_connection(self, state: str, detail: str) -> None:
         text, level = CONNECTION_TEXT.get(state, (state, "warn"))
@@ -319,6 +328,12 @@ class MainWindow(QMainWindow):
             self.composer.set_allowed(
                 False, "Claim this handoff (Ctrl+Shift+C) to reply. Others can read the thread."
             )
+
+    def insert_into_reply(self, text: str) -> None:
+        """The assistant's "Insert into reply": at the composer's cursor (clipboard if I cannot reply)."""
+        if not self.composer.insert_text(text):
+            QApplication.clipboard().setText(text)
+            self.notify("info", "Claim the handoff to reply; the text is on the clipboard for now.")
 
     def notify(self, level: str, text: str) -> None:
         self.banner.show_notice(level, text)

@@ -47,6 +47,15 @@ def chip(text: str, bg: str, fg: str, *, name: str = "chip", border: str = "") -
     return label
 
 
+def assist_links(sku: str) -> str:
+    """Small 'Spec · Subs · Acc' links after a product: they start the assistant's lookups."""
+    links = " · ".join(
+        f'<a href="assist:{kind}:{escape(sku)}" style="color:#4F46E5; text-decoration:none;">{label}</a>'
+        for kind, label in (("spec", "Spec"), ("subs", "Subs"), ("acc", "Acc"))
+    )
+    return f' <span style="font-size:small;">&nbsp;{links}</span>'
+
+
 def _items(rows: list[str]) -> str:
     return "".join(f'<tr><td style="padding:2px 0 4px 0;">{r}</td></tr>' for r in rows)
 
@@ -78,7 +87,7 @@ def packet_sections(packet: HandoffPacket) -> list[tuple[str, str, str]]:
             extra = [x for x in (p.family, p.role) if x]
             if extra:
                 line += " " + _muted("· " + " · ".join(extra))
-            rows.append(line + turn_link(p.source_turn))
+            rows.append(line + turn_link(p.source_turn) + assist_links(p.sku))
         body = f"<table>{_items(rows)}</table>"
     else:
         body = _muted("No products identified")
@@ -155,6 +164,7 @@ class PacketCard(QScrollArea):
     """Scrollable card for the selected handoff; emits turn_clicked(seq) for source-turn links."""
 
     turn_clicked = Signal(int)
+    assist_requested = Signal(str, str)  # kind (spec | subs | acc), SKU: a product's lookup link
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -284,5 +294,8 @@ class PacketCard(QScrollArea):
     def _on_link(self, href: str) -> None:
         if href.startswith("turn:"):
             self.turn_clicked.emit(int(href.split(":", 1)[1]))
+        elif href.startswith("assist:"):
+            _, kind, sku = href.split(":", 2)
+            self.assist_requested.emit(kind, sku)
         elif href.startswith(("http://", "https://")):
             QDesktopServices.openUrl(QUrl(href))

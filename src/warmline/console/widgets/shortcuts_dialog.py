@@ -13,6 +13,9 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+E", "Toggle My expertise / All"),
     ("Ctrl+L", "Focus the queue"),
     ("Up / Down", "Move through the queue"),
+    ("Ctrl+K", "Assistant command box (/spec, /subs, /acc, /compare, /sum, /draft)"),
+    ("Esc", "Leave the command box (back to the reply)"),
+    ("Up / Down (in the box)", "Earlier commands"),
     ("F1", "This list"),
 ]
 

@@ -1,0 +1,367 @@
+"""The assistant panel against a real hub holding the demo catalog, driven offscreen through its widgets."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog
+
+from warmline.console.models.assist_model import REFUSED
+from warmline.console.widgets.transcript_view import author_line
+from warmline.domain.assist import AssistJob, AssistKind, AssistRequest
+from warmline.domain.models import HandoffCreated
+
+from .conftest import wait_until
+from .hubdata import HubData, conversation, packet
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="session")
+def demo_catalog_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo catalog ingested once into a SQLite file; each test gets its own copy."""
+    from warmline.catalog.demo import ensure_demo_catalog
+
+    path = tmp_path_factory.mktemp("assist-catalog") / "template.db"
+    asyncio.run(ensure_demo_catalog(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def hub_database_url(demo_catalog_db: Path, tmp_path: Path) -> str:
+    db = tmp_path / "warmline.db"
+    shutil.copyfile(demo_catalog_db, db)
+    return f"sqlite:///{db}"
+
+
+def gearbox_handoff(
+    data: HubData,
+    company: str,
+    *,
+    products: list[dict[str, Any]],
+    sub_reason: str = "live_pricing",
+    summary: str = "Pricing and lead time need live account data.",
+    reason: str = "live_data",
+) -> HandoffCreated:
+    """A bot hands off a GX gearbox conversation (demo catalog SKUs) through the public API."""
+    p = packet(company=company, reason=reason, summary=summary)
+    p.update(
+        sub_reason=sub_reason,
+        products=products,
+        documents=[],
+        quantities=[],
+        constraints=[
+            {"name": "torque", "value": ">= 180", "unit": "N·m", "source_turn": 1},
+            {"name": "ip", "value": ">= IP65", "source_turn": 1},
+        ],
+    )
+    r = data.http.post(
+        "/v1/handoffs",
+        json={"conversation": conversation(company), "packet": p, "required_skills": ["drives"]},
+        headers={"Authorization": f"Bearer {data.bot_token}", "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert r.status_code == 201, r.text
+    return HandoffCreated.model_validate(r.json())
+
+
+DISCONTINUED = [
+    {"sku": "GX-200", "name": "Helical washdown gearbox", "family": "gearbox", "role": "discontinued"},
+    {"sku": "GX-220", "name": "Helical washdown gearbox", "family": "gearbox", "role": "candidate"},
+]
+PLAIN = [{"sku": "GX-240", "name": "Helical washdown gearbox", "family": "gearbox", "role": "candidate"}]
+
+
+def jobs_on_hub(data: HubData, token: str, handoff_id: str) -> list[AssistJob]:
+    r = data.http.get(f"/v1/handoffs/{handoff_id}/assist", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    return [AssistJob.model_validate(j) for j in r.json()["items"]]
+
+
+def cards(window) -> list:
+    """The panel's cards, top (newest) first."""
+    layout = window.assistant.cards_layout
+    found = []
+    for i in range(layout.count()):
+        w = layout.itemAt(i).widget()
+        if w is not None and w in window.assistant.cards.values():
+            found.append(w)
+    return found
+
+
+def card_for(window, kind: AssistKind, skus: list[str] | None = None):
+    for c in cards(window):
+        if c.entry.request.kind is kind and (skus is None or c.entry.request.skus == skus):
+            return c
+    return None
+
+
+def done(card) -> bool:
+    return bool(card is not None and card.entry.status == "done" and card.body.isVisible())
+
+
+def test_opening_a_handoff_fills_the_panel_notes_stay_internal_and_reopening_shows_earlier_results(
+    data, open_console, run
+):
+    gone = gearbox_handoff(
+        data,
+        "Replaced Part AB",
+        products=DISCONTINUED,
+        sub_reason="discontinued_replacement",
+        reason="complexity",
+        summary="GX-200 is discontinued; the buyer needs a replacement.",
+    )
+    plain = gearbox_handoff(data, "Plain Quote AB", products=PLAIN)
+    window = open_console(data.base_url, data.token("anna"))
+    window.session.auto_assist_delay = 0
+    anna = data.token("anna")
+
+    async def scenario():
+        await wait_until(
+            lambda: window.queue_panel.select_id(gone.handoff.id), "the discontinued handoff selected"
+        )
+        # without being asked: spec sheets for the packet's SKUs, substitutes for the discontinued one
+        await wait_until(
+            lambda: done(card_for(window, AssistKind.SPEC, ["GX-200", "GX-220"])), "auto spec card"
+        )
+        await wait_until(lambda: done(card_for(window, AssistKind.SUBSTITUTES, ["GX-200"])), "auto subs card")
+        spec = card_for(window, AssistKind.SPEC, ["GX-200", "GX-220"])
+        assert "GX-220" in spec.body.text() and "N·m" in spec.body.text()
+        assert "superseded → GX-220" in spec.body.text()  # GX-200 is discontinued, with a successor
+        assert spec.sources.isVisible() and "GX-220 datasheet" in spec.sources.text()
+        assert (
+            spec.insert_button.isVisible() and spec.copy_button.isVisible() and spec.open_button.isVisible()
+        )
+        subs = card_for(window, AssistKind.SUBSTITUTES, ["GX-200"])
+        candidates = subs.entry.job.result.data["candidates"]
+        assert candidates and candidates[0]["product"]["sku"] == "GX-220"  # the named successor first
+        assert "GX-220" in subs.body.text()
+        assert len(cards(window)) == 2  # and nothing else
+
+        # each result is an internal note in my transcript, visibly marked...
+        await wait_until(
+            lambda: sum(1 for m in window.session.transcript.messages() if m.internal) == 2,
+            "two internal notes",
+        )
+        notes = [m for m in window.session.transcript.messages() if m.internal]
+        assert {n.assist_job_id for n in notes} == {spec.entry.job_id, subs.entry.job_id}
+        assert all(author_line(n).startswith("INTERNAL NOTE") for n in notes)
+        # ...and the buyer never sees them, over HTTP with the buyer's own token
+        r = data.http.get(
+            f"/v1/conversations/{gone.handoff.conversation_id}",
+            headers={"Authorization": f"Bearer {gone.buyer_token}"},
+        )
+        assert r.status_code == 200, r.text
+        buyer_sees = r.json()["messages"]
+        assert buyer_sees and not any(m.get("internal") or m.get("assist_job_id") for m in buyer_sees)
+        assert not any("GX-220 datasheet" in m["body"] for m in buyer_sees)
+
+        # another handoff: only its own lookups (a spec sheet; no substitutes for a plain quote)
+        assert window.queue_panel.select_id(plain.handoff.id)
+        await wait_until(
+            lambda: done(card_for(window, AssistKind.SPEC, ["GX-240"])), "spec card of the other"
+        )
+        assert card_for(window, AssistKind.SUBSTITUTES) is None
+        assert card_for(window, AssistKind.SPEC, ["GX-200", "GX-220"]) is None
+
+        # back again: the earlier results show, and no lookup runs twice
+        assert window.queue_panel.select_id(gone.handoff.id)
+        await wait_until(lambda: window.session.current is not None, "reopened")
+        await wait_until(
+            lambda: len(cards(window)) == 2 and all(done(c) for c in cards(window)), "earlier cards"
+        )
+        await asyncio.sleep(0.3)  # give a wrong second round of auto lookups the time to show up
+        assert len(cards(window)) == 2
+        assert len(jobs_on_hub(data, anna, gone.handoff.id)) == 2
+
+    run(scenario())
+
+
+def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_console, run):
+    h = gearbox_handoff(data, "Commands AB", products=PLAIN)
+    window = open_console(data.base_url, data.token("anna"))
+    window.session.auto_assist_delay = 0
+    panel = window.assistant
+
+    async def scenario():
+        await wait_until(lambda: done(card_for(window, AssistKind.SPEC, ["GX-240"])), "auto spec card")
+        window.claim_button.click()
+        await wait_until(lambda: window.composer.edit.isEnabled(), "claimed: composer enabled")
+
+        # /subs typed into the command box (focused with Ctrl+K), Enter
+        window.activateWindow()
+        await wait_until(lambda: window.isActiveWindow(), "window active")
+        QTest.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        assert panel.command.hasFocus()
+        QTest.keyClicks(panel.command, "/subs GX-220 torque>=180Nm ip>=65")
+        panel.completer.popup().hide()
+        QTest.keyClick(panel.command, Qt.Key.Key_Return)
+        assert panel.command.text() == ""
+        await wait_until(lambda: done(card_for(window, AssistKind.SUBSTITUTES, ["GX-220"])), "subs card done")
+        subs = card_for(window, AssistKind.SUBSTITUTES, ["GX-220"])
+        assert cards(window)[0] is subs  # newest on top
+        result = subs.entry.job.result
+        assert result.data["constraints"]
+        for cand in result.data["candidates"]:
+            assert len(cand["verdicts"]) >= 2
+            assert {v["verdict"] for v in cand["verdicts"]} <= {"meets", "fails", "unknown"}
+        verdicts = [v["verdict"] for c in result.data["candidates"][:3] for v in c["verdicts"]]
+        marks = {"meets": "✓", "fails": "✗", "unknown": "?"}
+        for v in set(verdicts):  # every verdict shown is marked on the card
+            assert f">{marks[v]}</span>" in subs.body.text()
+        assert "GX-240" in subs.body.text()  # a washdown sibling that meets torque and IP
+
+        # Up brings the command back (history); Esc hands focus back to the composer
+        QTest.keyClick(panel.command, Qt.Key.Key_Up)
+        assert panel.command.text() == "/subs GX-220 torque>=180Nm ip>=65"
+        QTest.keyClick(panel.command, Qt.Key.Key_Escape)
+        assert window.focusWidget() is window.composer.edit  # (the completion popup may hold activation)
+
+        # "Insert into reply" puts the result's text at the composer's cursor, keeping what was typed
+        QTest.keyClicks(window.composer.edit, "Hi Maja, options:")
+        subs.insert_button.click()
+        text = window.composer.edit.toPlainText()
+        assert text.startswith("Hi Maja, options:\n") and text.endswith(result.text)
+
+        # compare: a table, differing rows highlighted
+        panel.command.setText("/compare GX-220 GX-240")
+        QTest.keyClick(panel.command, Qt.Key.Key_Return)
+        await wait_until(lambda: done(card_for(window, AssistKind.COMPARE)), "compare card done")
+        cmp = card_for(window, AssistKind.COMPARE)
+        table = cmp.table
+        assert table is not None and table.columnCount() == 3
+        rows = cmp.entry.job.result.data["rows"]
+        assert table.rowCount() == len(rows) and any(r["differs"] for r in rows)
+        for r, row in enumerate(rows):
+            bg = table.item(r, 1).background().color().name().upper()
+            assert (bg == "#FEF3C7") == row["differs"], row
+        torque = next(r for r, row in enumerate(rows) if "torque" in row["attribute"])
+        assert rows[torque]["differs"] and "240" in table.item(torque, 2).text()
+
+        # an unknown SKU: refused in its card (no dialog), with the closest SKUs to click
+        panel.command.setText("/spec GX-24")
+        QTest.keyClick(panel.command, Qt.Key.Key_Return)
+        await wait_until(lambda: any(c.entry.status == REFUSED for c in cards(window)), "refused card")
+        bad = next(c for c in cards(window) if c.entry.status == REFUSED)
+        assert "GX-24" in bad.body.text() and "GX-240" in bad.entry.closest
+        assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+        bad.body.linkActivated.emit("closest:GX-240")
+        await wait_until(
+            lambda: sum(1 for c in cards(window) if c.entry.request.skus == ["GX-240"] and done(c)) == 2,
+            "the suggested SKU looked up",
+        )
+
+        # a parse error stays under the box, text kept
+        panel.command.setText("/compare GX-220")
+        QTest.keyClick(panel.command, Qt.Key.Key_Return)
+        assert panel.error.isVisible() and "2 to 4" in panel.error.text()
+        assert panel.command.text() == "/compare GX-220"
+
+        # the packet card's product links start the same lookups
+        window.card.section_labels["products"].linkActivated.emit("assist:acc:GX-240")
+        await wait_until(lambda: done(card_for(window, AssistKind.ACCESSORIES, ["GX-240"])), "acc card done")
+
+        # open document: catalog documents have no link or file: a non-modal view of what was used
+        spec = card_for(window, AssistKind.SPEC, ["GX-240"])
+        cite = next(c for c in spec.citations if c.title == "GX-240 datasheet")
+        view = panel.open_document(spec.entry, cite)
+        assert view is not None and view.isVisible() and not view.isModal()
+        assert "Torque" in view.text.text() or "torque" in view.text.text()
+        view.close()
+
+        on_hub = {j.id: j for j in jobs_on_hub(data, data.token("anna"), h.handoff.id)}
+        for c in cards(window):
+            if c.entry.job is not None:
+                assert on_hub[c.entry.job_id].status == c.entry.job.status
+
+    run(scenario())
+
+
+def test_composer_loses_no_keystroke_during_a_burst_of_20_lookups(data, open_console, run):
+    gearbox_handoff(data, "Burst AB", products=PLAIN)
+    window = open_console(data.base_url, data.token("anna"))
+    window.session.auto_assist_delay = 0
+    panel = window.assistant
+    skus = ["GX-200", "GX-220", "GX-240", "GX-180"]
+    typed = "Thanks Maja - the GX-240 meets 180 N·m and IP66; I'll confirm price and lead time today. " * 3
+
+    async def scenario():
+        await wait_until(lambda: done(card_for(window, AssistKind.SPEC, ["GX-240"])), "auto spec card")
+        window.claim_button.click()
+        await wait_until(lambda: window.composer.edit.isEnabled(), "claimed")
+        before = len(cards(window))
+        for i in range(20):
+            kind = ("spec", "subs", "acc")[i % 3]
+            panel.run_command(f"/{kind} {skus[i % len(skus)]}")
+        assert len(cards(window)) == before + 20
+        window.composer.edit.setFocus()
+        QTest.keyClicks(window.composer.edit, typed)  # while the 20 run and their events arrive
+        await wait_until(
+            lambda: len(cards(window)) == before + 20 and all(done(c) for c in cards(window)),
+            "all 20 done",
+            60,
+        )
+        assert window.composer.edit.toPlainText() == typed
+        assert panel.running_label.text() == ""
+
+    run(scenario())
+
+
+def test_cancel_a_queued_lookup_on_a_busy_hub(hub, data, open_console, run):
+    """All the hub's assistant slots are taken (a busy hub), so the job waits queued and the cancel lands."""
+    gearbox_handoff(data, "Cancel AB", products=PLAIN)
+    window = open_console(data.base_url, data.token("anna"))
+    window.session.auto_assist_delay = 0
+    panel = window.assistant
+    runner = hub.app.state.assist_runner
+    held = 0
+
+    async def hold() -> None:
+        await runner._slots.acquire()
+
+    async def free() -> None:
+        runner._slots.release()
+
+    async def scenario():
+        nonlocal held
+        await wait_until(lambda: done(card_for(window, AssistKind.SPEC, ["GX-240"])), "auto spec card")
+        for _ in range(8):
+            if runner._slots.locked():
+                break
+            hub.run(hold())
+            held += 1
+        key = panel.run_request(AssistRequest(kind=AssistKind.SPEC, skus=["GX-220"]))
+        card = panel.cards[key]
+        await wait_until(lambda: card.entry.status == "queued", "queued on the busy hub")
+        assert card.cancel_button.isVisible() and card.progress.isVisible()
+        card.cancel_button.click()
+        await wait_until(lambda: card.entry.status == "cancelled", "cancelled")
+        assert "Cancelled" in card.status.text() and not card.progress.isVisible()
+        assert card.retry_button.isVisible()
+        for _ in range(held):
+            hub.run(free())
+        held = 0
+        card.retry_button.click()
+        await wait_until(
+            lambda: sum(1 for c in cards(window) if c.entry.request.skus == ["GX-220"]) == 2, "retry"
+        )
+        retry = next(c for c in cards(window) if c.entry.request.skus == ["GX-220"] and c is not card)
+        await wait_until(lambda: done(retry), "retry done")
+        r = httpx.get(
+            f"{data.base_url}/v1/assist/{card.entry.job_id}",
+            headers={"Authorization": f"Bearer {data.token('anna')}"},
+        )
+        assert r.json()["status"] == "cancelled" and r.json()["note_message_id"] is None
+
+    try:
+        run(scenario())
+    finally:
+        for _ in range(held):
+            hub.run(free())
