@@ -300,7 +300,8 @@ class AssistCard(QFrame):
         self.entry = entry
         self.expanded = False
         self._rendered_status: str | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(0)
 
         self.kind_label = QLabel(KIND_LABELS[entry.request.kind])
         self.kind_label.setObjectName("assistKind")
@@ -511,7 +512,7 @@ class AssistCard(QFrame):
                 action = menu.addAction(f"{c.title}  ·  {c.kind}" if c.kind else c.title)
                 action.triggered.connect(lambda _=False, c=c: self.document_requested.emit(self.entry, c))
             self.open_button.setMenu(menu)
-            self.open_button.setText("Open document ▾")
+            self.open_button.setText("Open document")
         elif self.open_button.menu() is not None:
             self.open_button.setMenu(None)
             self.open_button.setText("Open document")
@@ -534,6 +535,8 @@ class AssistCard(QFrame):
             table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
             table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             table.setWordWrap(False)
+            # never wider than the card: a wide comparison scrolls sideways inside it
+            table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             diff = QColor(DIFF_BG)
