@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from warmline.domain.models import EventType
@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "warmline_events"
 # Any constant will do; it only has to be the same in every hub process sharing the database.
 EVENT_LOCK_KEY = 0x57A7_11E5
-CONNECT_TIMEOUT_SECONDS = 5
+
+
+_INSERT_EVENTS = insert(EventRow.__table__)
+_INSERT_EVENTS_RETURNING_ID = insert(EventRow.__table__).returning(EventRow.__table__.c.id)
 
 
 def utcnow() -> datetime:
@@ -49,54 +52,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     # modest: several hub processes (and test runs) share one server's max_connections
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)  # a server restart leaves dead connections in the pool
-    kwargs.setdefault("pool_timeout", 10)  # all connections busy: refuse (503) rather than queue forever
-    # asyncpg waits 60 s for a server that does not answer; a request should fail sooner
-    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
+    kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
-
-
-def database_error_types() -> tuple[type[BaseException], ...]:
-    """Exception classes that may mean the database is unreachable (see database_unavailable)."""
-    import asyncpg
-    from sqlalchemy.exc import SQLAlchemyError
-
-    return (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` means "the database cannot be reached right now" (down, restarting,
-    connection cut, pool exhausted), as opposed to a bug or a refused statement."""
-    import errno
-    import socket
-
-    import asyncpg
-    from sqlalchemy import exc as sa_exc
-
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, ConnectionError | TimeoutError | socket.gaierror | sa_exc.TimeoutError):
-            return True  # refused, reset, timed out, unknown host; pool timeout
-        if isinstance(e, OSError) and e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
-            return True
-        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
-            return True
-        if isinstance(
-            e,
-            asyncpg.PostgresConnectionError
-            | asyncpg.exceptions.OperatorInterventionError  # shutting down / starting up
-            | asyncpg.exceptions.TooManyConnectionsError,
-        ):
-            return True
-        if isinstance(e, asyncpg.InterfaceError) and "closed" in str(e):
-            return True
-        todo.extend([getattr(e, "orig", None), e.__cause__, e.__context__])
-    return False
 
 
 class EventBus:
@@ -192,7 +149,7 @@ class Database:
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=CONNECT_TIMEOUT_SECONDS)
+                conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=10)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_a: self.bus.notify())
@@ -210,7 +167,7 @@ class Database:
                 with contextlib.suppress(Exception):
                     await conn.close()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 10.0)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -237,21 +194,21 @@ class Database:
             # visible after ours, so a reader that has seen id N has seen all below N.
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
         rows = [
-            EventRow(
-                type=str(ev.type),
-                created_at=ev.created_at,
-                conversation_id=ev.conversation_id,
-                handoff_id=ev.handoff_id,
-                data=ev.data,
-            )
+            {
+                "type": str(ev.type),
+                "created_at": ev.created_at,
+                "conversation_id": ev.conversation_id,
+                "handoff_id": ev.handoff_id,
+                "data": ev.data,
+            }
             for ev in tx.events
         ]
-        session.add_all(rows)
-        await session.flush()
-        if not self.sqlite:
-            await session.execute(
-                text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(rows[-1].id)}
-            )
+        # plain INSERTs (statements built once): no ORM unit of work for an append-only log
+        if self.sqlite:
+            await session.execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
+        else:
+            last = max((await session.execute(_INSERT_EVENTS_RETURNING_ID, rows)).scalars().all())
+            await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(last)})
 
     async def last_event_id(self) -> int:
         """The id of the newest event (0 when the log is empty)."""
