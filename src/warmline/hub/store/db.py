@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "warmline_events"
 # Any constant will do; it only has to be the same in every hub process sharing the database.
 EVENT_LOCK_KEY = 0x57A7_11E5
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 _INSERT_EVENTS = insert(EventRow.__table__)
@@ -52,8 +53,54 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     # modest: several hub processes (and test runs) share one server's max_connections
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_pre_ping", True)  # a server restart leaves dead connections in the pool
+    kwargs.setdefault("pool_timeout", 10)  # all connections busy: refuse (503) rather than queue forever
+    # asyncpg waits 60 s for a server that does not answer; a request should fail sooner
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     return create_async_engine(url, **kwargs)
+
+
+def database_error_types() -> tuple[type[BaseException], ...]:
+    """Exception classes that may mean the database is unreachable (see database_unavailable)."""
+    import asyncpg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means "the database cannot be reached right now" (down, restarting,
+    connection cut, pool exhausted), as opposed to a bug or a refused statement."""
+    import errno
+    import socket
+
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ConnectionError | TimeoutError | socket.gaierror | sa_exc.TimeoutError):
+            return True  # refused, reset, timed out, unknown host; pool timeout
+        if isinstance(e, OSError) and e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return True
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(
+            e,
+            asyncpg.PostgresConnectionError
+            | asyncpg.exceptions.OperatorInterventionError  # shutting down / starting up
+            | asyncpg.exceptions.TooManyConnectionsError,
+        ):
+            return True
+        if isinstance(e, asyncpg.InterfaceError) and "closed" in str(e):
+            return True
+        todo.extend([getattr(e, "orig", None), e.__cause__, e.__context__])
+    return False
 
 
 class EventBus:
@@ -149,7 +196,7 @@ class Database:
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=10)
+                conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=CONNECT_TIMEOUT_SECONDS)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_a: self.bus.notify())
@@ -167,7 +214,7 @@ class Database:
                 with contextlib.suppress(Exception):
                     await conn.close()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            delay = min(delay * 2, 5.0)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
