@@ -1,5 +1,6 @@
 """The console survives the hub going away: it says so, catches up from the event log, and
-applies nothing twice; a reply that failed keeps its text and its idempotency key."""
+applies nothing twice; a reply typed meanwhile waits in the outbox and goes out once, with
+its idempotency key. (Cuts of the network path, with a TCP proxy: test_resilience.py.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from warmline.console.client.outbox import EntryState
 from warmline.hub.embedded import EmbeddedHub
 
 from .conftest import wait_until
@@ -102,9 +104,11 @@ def test_reconnect_catches_up_without_duplicates(hub, data, hub_database_url, op
             h.stop()
 
 
-def test_failed_reply_keeps_text_and_retry_with_same_key_sends_once(
-    hub, data, hub_database_url, open_console, run
+def test_reply_while_hub_is_down_waits_in_the_outbox_and_is_sent_once_with_its_key(
+    hub, data, hub_database_url, open_console, run, tmp_path, monkeypatch
 ):
+    """The hub itself stops (not just the network): the reply waits, then goes out once."""
+    monkeypatch.setenv("WARMLINE_OUTBOX_DIR", str(tmp_path / "outbox"))  # not the user's data dir
     h = data.create_handoff("Retry AB", skills=["drives"])
     window = open_console(data.base_url, data.token("anna"))
     port = urlparse(hub.base_url).port
@@ -117,26 +121,32 @@ def test_failed_reply_keeps_text_and_retry_with_same_key_sends_once(
         await wait_until(lambda: window.composer.edit.isEnabled(), "claimed, composer enabled")
         keys: list[str] = []
         window.composer.send_requested.connect(lambda _body, key: keys.append(key))
+        session = window.session
 
         hub.stop()
         window.composer.edit.setPlainText(text)
         QTest.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        await wait_until(lambda: "Not sent" in window.composer.hint.text(), "the failure is shown")
-        assert window.composer.edit.toPlainText() == text  # nothing lost
-        assert window.composer.hint.property("level") == "error"
+        assert window.composer.edit.toPlainText() == ""  # kept in the outbox, not in the box
+        [entry] = session.transcript.pending()
+        assert entry.body == text and entry.key == keys[0]
+        await wait_until(
+            lambda: session.transcript.pending()[0].state == EntryState.WAITING, "waiting for the hub"
+        )
+        attempts = session.sender.attempts
 
         back = EmbeddedHub(database_url=hub_database_url, port=port)
         restarted.append(back)
         back.start()
         await wait_until(lambda: "Connected" in window.connection_text, "connected again")
-        QTest.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        await wait_until(lambda: window.composer.edit.toPlainText() == "", "sent on retry")
-        assert len(keys) == 2 and keys[0] == keys[1]  # the retry reused the message's key
+        await wait_until(lambda: not session.transcript.pending(), "the outbox drained")
+        assert session.sender.attempts > attempts  # tried while down, then again once it was back
+        assert len(keys) == 1  # one send, one key, however many attempts
         on_hub = [m for m in data.messages(h.handoff.conversation_id) if m.body == text]
         assert len(on_hub) == 1
         await wait_until(
-            lambda: [m.body for m in window.session.transcript.messages()].count(text) == 1, "shown once"
+            lambda: [m.body for m in session.transcript.messages()].count(text) == 1, "shown once"
         )
+        assert session.outbox is not None and len(session.outbox) == 0
 
     try:
         run(scenario())

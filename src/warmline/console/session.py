@@ -13,11 +13,22 @@ import contextlib
 import logging
 import re
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from warmline.console.client import ConnectionState, EventStream, HubClient, HubError, new_idempotency_key
+from warmline.console.client.backoff import Backoff
+from warmline.console.client.outbox import (
+    EntryState,
+    Outbox,
+    OutboxEntry,
+    OutboxLocked,
+    OutboxSender,
+    outbox_dir,
+    outbox_path,
+)
 from warmline.console.models.assist_model import AssistEntry, AssistModel
 from warmline.console.models.queue_model import QueueModel
 from warmline.console.models.transcript_model import TranscriptModel
@@ -29,6 +40,7 @@ from warmline.domain.models import (
     HandoffDetail,
     HandoffStatus,
     HandoffSummary,
+    Message,
     PrincipalKind,
 )
 
@@ -46,12 +58,26 @@ class Session(QObject):
     current_changed = Signal(object)  # HandoffDetail | None: a new handoff is shown
     current_state_changed = Signal(object)  # HandoffDetail: same handoff, new status/owner
     notice = Signal(str, str)  # level (info|success|warning|error), sentence
-    reply_sent = Signal(str)  # idempotency key
-    reply_failed = Signal(str, str)  # idempotency key, sentence
+    reply_sent = Signal(str)  # idempotency key: the hub has the message
+    reply_failed = Signal(str, str)  # idempotency key, sentence: not queued, or refused by the hub
+    reply_queued = Signal(str)  # idempotency key: on disk in the outbox, the composer may clear
+    outbox_changed = Signal(int, int)  # replies waiting to be sent, replies refused (failed)
     sku_hits = Signal(str, object)  # assistant completion: prefix, list of catalog hits (dicts)
 
-    def __init__(self, client: HubClient, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        client: HubClient,
+        parent: QObject | None = None,
+        *,
+        tick_ms: int = 1000,
+        outbox_dir: Path | None = None,
+        backoff: tuple[float, float] = (0.25, 5.0),
+    ) -> None:
         super().__init__(parent)
+        self._outbox_dir = outbox_dir
+        self.backoff = backoff  # (base, cap) seconds for reconnects and outbox retries
+        self.outbox: Outbox | None = None  # opened once signed in (it is per hub and agent)
+        self.sender: OutboxSender | None = None
         self.client = client
         self.queue = QueueModel(self)
         self.transcript = TranscriptModel(self)
@@ -104,6 +130,8 @@ class Session(QObject):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.outbox is not None:
+            self.outbox.close()
         await self.client.aclose()
 
     # --- start-up ------------------------------------------------------------------------
@@ -113,7 +141,7 @@ class Session(QObject):
         self.spawn(self._start(), "session-start")
 
     async def _start(self) -> None:
-        delay = 0.5
+        retry = Backoff(*self.backoff)
         while True:
             try:
                 me = await self.client.me()
@@ -135,8 +163,8 @@ class Session(QObject):
                     self.notice.emit("error", f"Cannot sign in: {self.fatal}.")
                     return
                 self.connection_changed.emit(ConnectionState.RECONNECTING.value, exc.message)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await asyncio.sleep(retry.next())
+        self._open_outbox(me.agent.id)
         self.queue.tick()
         self.queue.apply_many(page.items)
         self.loaded = True
@@ -147,12 +175,16 @@ class Session(QObject):
             last_event_id=page.last_event_id,
             on_event=self.apply_event,
             on_state=self._on_stream_state,
+            min_backoff=self.backoff[0],
+            max_backoff=self.backoff[1],
         )
         await self.stream.run()
 
     # --- events --------------------------------------------------------------------------
 
     def _on_stream_state(self, state: ConnectionState, detail: str) -> None:
+        if state == ConnectionState.CONNECTED and self.sender is not None:
+            self.sender.wake()  # the hub is back: send what waits now, not at the next backoff tick
         self.connection_changed.emit(state.value, detail)
 
     def apply_event(self, event: Event) -> None:
@@ -191,7 +223,7 @@ class Session(QObject):
         self._current_id = handoff_id
         self.current = None
         summary = self.queue.summary(handoff_id) if handoff_id else None
-        self.transcript.set_conversation(summary.conversation_id if summary else None)
+        self._show_conversation(summary.conversation_id if summary else None)
         self.current_changed.emit(None)
         if handoff_id:
             self.spawn(self._load(handoff_id), f"load-{handoff_id}")
@@ -206,7 +238,7 @@ class Session(QObject):
         if self._current_id != handoff_id:
             return  # the user moved on
         if self.transcript.conversation_id != detail.conversation_id:
-            self.transcript.set_conversation(detail.conversation_id)
+            self._show_conversation(detail.conversation_id)
         # Merge, not replace: live messages may have arrived while we waited.
         self.transcript.merge(detail.conversation.messages)
         self.current = detail
@@ -263,22 +295,121 @@ class Session(QObject):
         self.notice.emit("success", f"{done}: {company or handoff_id}.")
 
     def send(self, body: str, idempotency_key: str) -> None:
-        """Reply in the current conversation; the caller keeps the text until reply_sent."""
+        """Queue a reply in the current conversation: on disk first, then sent by the outbox.
+
+        ``reply_queued`` means the text is safe (the composer may clear); ``reply_failed``
+        right away means it could not even be queued (the composer keeps it); ``reply_sent``
+        follows when the hub has it. Works while disconnected: the reply waits in the outbox.
+        """
         current = self.current
         if current is None:
             self.reply_failed.emit(idempotency_key, "No handoff is open.")
             return
-        self.spawn(self._send(current.conversation_id, body, idempotency_key), "send")
-
-    async def _send(self, conversation_id: str, body: str, key: str) -> None:
-        try:
-            message = await self.client.post_message(conversation_id, body, idempotency_key=key)
-        except HubError as exc:
-            owner = f" ({exc.owner.name} holds it)" if exc.owner else ""
-            self.reply_failed.emit(key, f"Not sent{owner}: {exc.message}")
+        if self.outbox is None or self.sender is None:
+            self.reply_failed.emit(idempotency_key, "Not signed in to the hub yet.")
             return
-        self.transcript.merge([message])
-        self.reply_sent.emit(key)
+        try:
+            entry = self.outbox.add(
+                key=idempotency_key,
+                conversation_id=current.conversation_id,
+                body=body,
+                handoff_id=current.id,
+                agent_id=self.me.id if self.me else None,
+            )
+        except OSError as exc:
+            self.reply_failed.emit(idempotency_key, f"Could not keep the reply on disk ({exc}).")
+            return
+        self.transcript.upsert_pending(entry.snapshot())
+        self.reply_queued.emit(idempotency_key)
+        self._emit_outbox_count()
+        self.sender.notify()
+
+    def retry_reply(self, key: str) -> None:
+        """Send a refused reply again, with its key (e.g. after claiming the handoff back)."""
+        if self.outbox is None or self.sender is None:
+            return
+        entry = self.outbox.retry(key)
+        if entry is not None:
+            self.transcript.upsert_pending(entry.snapshot())
+            self._emit_outbox_count()
+            self.sender.wake()
+
+    def discard_reply(self, key: str) -> None:
+        """Drop a reply from the outbox (not while its POST is in flight)."""
+        if self.outbox is not None and self.outbox.discard(key):
+            self.transcript.remove_pending(key)
+            self._emit_outbox_count()
+
+    def pending_replies(self) -> list[OutboxEntry]:
+        """Every reply in the outbox (all conversations), oldest first."""
+        return self.outbox.entries() if self.outbox is not None else []
+
+    # --- the outbox ----------------------------------------------------------------------
+
+    def _open_outbox(self, agent_id: str) -> None:
+        directory = self._outbox_dir or outbox_dir()
+        path = outbox_path(directory, self.client.base_url, agent_id)
+        try:
+            try:
+                self.outbox = Outbox(path)
+            except OutboxLocked:
+                # Another console of mine on this machine holds it: keep a file of my own.
+                import os
+
+                self.outbox = Outbox(path.with_name(f"{path.stem}.{os.getpid()}.jsonl"))
+                self.notice.emit("warning", "Another console uses this outbox; this one keeps its own.")
+        except OSError as exc:
+            self.notice.emit("error", f"Cannot open the outbox at {path}: {exc}. Replies cannot be queued.")
+            return
+        self.sender = OutboxSender(
+            self.outbox,
+            self._post_reply,
+            on_change=self._on_outbox_change,
+            on_sent=self._on_outbox_sent,
+            backoff=Backoff(*self.backoff),
+        )
+        if self.outbox.skipped_lines:
+            log.warning("outbox %s: %d unreadable line(s) skipped", path, self.outbox.skipped_lines)
+        if self.transcript.conversation_id is not None:
+            self.transcript.set_pending(self.outbox.entries(self.transcript.conversation_id))
+        self._emit_outbox_count()
+        self.spawn(self.sender.run(), "outbox")
+
+    async def _post_reply(self, entry: OutboxEntry) -> Message:
+        return await self.client.post_message(
+            entry.conversation_id, entry.body, idempotency_key=entry.key, retries=0
+        )
+
+    def _show_conversation(self, conversation_id: str | None) -> None:
+        self.transcript.set_conversation(conversation_id)
+        if conversation_id is not None and self.outbox is not None:
+            self.transcript.set_pending(self.outbox.entries(conversation_id))
+
+    def _on_outbox_change(self, entry: OutboxEntry) -> None:
+        self.transcript.upsert_pending(entry)
+        if entry.state == EntryState.FAILED:
+            self.reply_failed.emit(entry.key, f"Not sent: {entry.error}")
+            if entry.conversation_id != self.transcript.conversation_id:
+                where = next(
+                    (
+                        s.buyer_company
+                        for s in map(self.queue.summary, self.queue.ids())
+                        if s is not None and s.conversation_id == entry.conversation_id
+                    ),
+                    "another conversation",
+                )
+                self.notice.emit("error", f"A reply to {where} was not sent: {entry.error}")
+        self._emit_outbox_count()
+
+    def _on_outbox_sent(self, entry: OutboxEntry, message: Message) -> None:
+        self.transcript.confirm_pending(entry.key, message)
+        self.reply_sent.emit(entry.key)
+        self._emit_outbox_count()
+
+    def _emit_outbox_count(self) -> None:
+        entries = self.outbox.entries() if self.outbox is not None else []
+        failed = sum(e.state == EntryState.FAILED for e in entries)
+        self.outbox_changed.emit(len(entries) - failed, failed)
 
     # --- assistant (issue 5) -------------------------------------------------------------
 

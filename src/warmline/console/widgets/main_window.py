@@ -5,6 +5,8 @@ It only wires widgets to the session; the session does the talking to the hub.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -168,7 +170,11 @@ class MainWindow(QMainWindow):
         self.connection_label.setObjectName("connection")
         self.agent_label = QLabel(f"Hub {hub_url}" if hub_url else "")
         self.agent_label.setObjectName("muted")
+        self.outbox_label = QLabel("")
+        self.outbox_label.setObjectName("connection")
+        self.outbox_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.agent_label)
+        self.statusBar().addPermanentWidget(self.outbox_label)
         self.statusBar().addPermanentWidget(self.connection_label)
         self.set_connection(ConnectionState.CONNECTING.value, "")
 
@@ -256,6 +262,11 @@ class MainWindow(QMainWindow):
         s.notice.connect(self.notify)
         s.reply_sent.connect(self.composer.on_sent)
         s.reply_failed.connect(self.composer.on_failed)
+        s.reply_queued.connect(self.composer.on_sent)  # safe in the outbox: clear the box
+        s.outbox_changed.connect(self.set_outbox)
+        self.transcript.retry_requested.connect(s.retry_reply)
+        self.transcript.discard_requested.connect(s.discard_reply)
+        self.transcript.copied.connect(lambda _text: self.notify("info", "Reply text copied."))
         self.composer.send_requested.connect(s.send)
         self.card.turn_clicked.connect(self.transcript.jump_to_seq)
         self.assistant.attach(s)
@@ -266,6 +277,9 @@ class MainWindow(QMainWindow):
 
     def set_connection(self, state: str, detail: str) -> None:
         text, level = CONNECTION_TEXT.get(state, (state, "warn"))
+        stream = self.session.stream
+        if state == ConnectionState.RECONNECTING.value and stream is not None and stream.next_retry_at:
+            text += " next try " + time.strftime("%H:%M:%S", time.localtime(stream.next_retry_at))
         self.connection_label.setText(f"●  {text}")
         self.connection_label.setProperty("level", level)
         self.connection_label.setToolTip(detail or text)
@@ -274,6 +288,18 @@ class MainWindow(QMainWindow):
     @property
     def connection_text(self) -> str:
         return self.connection_label.text()
+
+    def set_outbox(self, waiting: int, failed: int) -> None:
+        """Status bar: replies still in the outbox (waiting for the hub, or refused)."""
+        parts = []
+        if waiting:
+            parts.append(f"🕓 {waiting} {'reply' if waiting == 1 else 'replies'} waiting to send")
+        if failed:
+            parts.append(f"{failed} not sent")
+        self.outbox_label.setText(" · ".join(parts))
+        self.outbox_label.setProperty("level", "bad" if failed else "warn")
+        self.outbox_label.setVisible(bool(parts))
+        _repolish(self.outbox_label)
 
     def on_signed_in(self, agent: Agent) -> None:
         taxonomy = default_taxonomy()

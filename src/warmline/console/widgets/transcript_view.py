@@ -2,15 +2,30 @@
 
 Internal notes (never shown to the buyer) are drawn in amber with an INTERNAL NOTE tag.
 A packet item's source turn can be highlighted and scrolled into view.
+
+Replies still in the outbox are drawn as my bubbles, faded, with their state above them
+("Sending…", "Waiting for connection · next try 14:02:05"); a refused one is outlined in
+red with "Not sent: <reason>" and Retry / Copy / Discard links under it (also on its
+right-click menu).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+import time
 
-from warmline.console.models.transcript_model import HighlightRole, MessageRole, TranscriptModel
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from warmline.console.client.outbox import EntryState, OutboxEntry
+from warmline.console.models.transcript_model import HighlightRole, MessageRole, PendingRole, TranscriptModel
 from warmline.console.theme import AUTHOR_COLORS, AUTHOR_LABELS, HIGHLIGHT_COLOR, INTERNAL_COLORS
 from warmline.domain.models import AuthorKind, Message
 
@@ -19,6 +34,23 @@ GAP = 6  # between messages
 SIDE = 14  # view margin
 HEADER_GAP = 3
 WRAP = Qt.TextFlag.TextWordWrap
+FAILED_COLORS = ("#FEF2F2", "#DC2626", "#B91C1C")  # background, border, text of a refused reply
+PENDING_OPACITY = 0.6
+ACTIONS = (("retry", "↻ Retry"), ("copy", "⧉ Copy"), ("discard", "✕ Discard"))
+ACTION_GAP = 14
+
+
+def pending_line(entry: OutboxEntry) -> str:
+    """The state line above a reply that is still in the outbox."""
+    stamp = entry.created_at.astimezone().strftime("%H:%M")
+    if entry.state == EntryState.FAILED:
+        return f"Not sent: {entry.error or 'the hub refused it'}"
+    if entry.state == EntryState.WAITING:
+        what = "Waiting for connection" if entry.status in (0, None) else f"Hub busy ({entry.status})"
+        if entry.retry_at:
+            what += " · next try " + time.strftime("%H:%M:%S", time.localtime(entry.retry_at))
+        return f"🕓 {what} · {stamp}"
+    return f"🕓 Sending… · {stamp}"
 
 
 def author_line(m: Message) -> str:
@@ -65,7 +97,30 @@ class BubbleDelegate(QStyledItemDelegate):
         _, text_h, header_h = self._geometry(m, width, body_font, small_font)
         if m.author_kind == AuthorKind.SYSTEM and not m.internal:
             return QSize(width, text_h + 2 * GAP + 4)
-        return QSize(width, header_h + text_h + 2 * PAD + 2 * GAP)
+        entry: OutboxEntry | None = index.data(PendingRole)
+        footer = header_h if entry is not None and entry.state == EntryState.FAILED else 0
+        return QSize(width, header_h + text_h + 2 * PAD + 2 * GAP + footer)
+
+    def action_rects(
+        self, option_rect: QRect, small_font: QFont, header_h: int, text_h: int
+    ) -> dict[str, QRect]:
+        """Where Retry / Copy / Discard are drawn under a refused reply (right-aligned)."""
+        fm = QFontMetrics(small_font)
+        y = option_rect.y() + GAP + header_h + text_h + 2 * PAD + 2
+        x = option_rect.right() - SIDE
+        rects: dict[str, QRect] = {}
+        for name, label in reversed(ACTIONS):
+            w = fm.horizontalAdvance(label) + 4
+            x -= w
+            rects[name] = QRect(x, y, w, header_h)
+            x -= ACTION_GAP
+        return rects
+
+    def actions_at(self, option: QStyleOptionViewItem, index: QModelIndex) -> dict[str, QRect]:
+        m: Message = index.data(MessageRole)
+        body_font, small_font = self._fonts(option)
+        _, text_h, header_h = self._geometry(m, option.rect.width(), body_font, small_font)
+        return self.action_rects(option.rect, small_font, header_h, text_h)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         m: Message = index.data(MessageRole)
@@ -87,7 +142,12 @@ class BubbleDelegate(QStyledItemDelegate):
             return
 
         right = m.author_kind == AuthorKind.AGENT or m.internal
-        if m.internal:
+        entry: OutboxEntry | None = index.data(PendingRole)
+        failed = entry is not None and entry.state == EntryState.FAILED
+        if failed:
+            bg, border, name_color = FAILED_COLORS
+            fg = "#7F1D1D"
+        elif m.internal:
             bg, border, name_color = INTERNAL_COLORS
             fg = "#78350F"
         else:
@@ -98,7 +158,13 @@ class BubbleDelegate(QStyledItemDelegate):
 
         painter.setFont(small_font)
         painter.setPen(QColor(name_color if not m.internal else INTERNAL_COLORS[2]))
-        header = author_line(m)
+        header = author_line(m) if entry is None else pending_line(entry)
+        if entry is not None:
+            header = QFontMetrics(small_font).elidedText(
+                header, Qt.TextElideMode.ElideRight, r.width() - 2 * SIDE
+            )
+        if entry is not None and not failed:
+            painter.setOpacity(PENDING_OPACITY)
         align = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
         header_rect = QRect(r.x() + SIDE, y, r.width() - 2 * SIDE, header_h)
         painter.drawText(header_rect, int(align), header)
@@ -110,11 +176,26 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setFont(body_font)
         painter.setPen(QColor(fg))
         painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD), int(WRAP), m.body)
+        if failed:
+            painter.setOpacity(1.0)
+            painter.setFont(small_font)
+            painter.setPen(QColor("#4F46E5"))
+            rects = self.action_rects(r, small_font, header_h, text_h)
+            for name, label in ACTIONS:
+                painter.drawText(rects[name], int(Qt.AlignmentFlag.AlignCenter), label)
         painter.restore()
 
 
 class TranscriptView(QListView):
-    """Read-only thread; follows new messages when scrolled to the bottom."""
+    """Read-only thread; follows new messages when scrolled to the bottom.
+
+    For replies in the outbox it offers Retry and Discard (as signals with the reply's
+    idempotency key: the session acts) and Copy (text to the clipboard, here).
+    """
+
+    retry_requested = Signal(str)
+    discard_requested = Signal(str)
+    copied = Signal(str)  # the text put on the clipboard
 
     def __init__(self, model: TranscriptModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +209,10 @@ class TranscriptView(QListView):
         self.setUniformItemSizes(False)
         self.setWordWrap(True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setMouseTracking(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.menu: QMenu | None = None  # the last context menu (kept for tests; popup, never exec)
         self._model = model
         self._follow = True
         model.rowsAboutToBeInserted.connect(self._remember_follow)
@@ -149,3 +234,77 @@ class TranscriptView(QListView):
             return False
         self.scrollTo(self._model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
+
+    # --- replies in the outbox -----------------------------------------------------------
+
+    def action_rect(self, key: str, action: str) -> QRect:
+        """Viewport rect of a refused reply's action link (empty if not shown)."""
+        row = self._model.row_for_key(key)
+        entry = self._model.index(row, 0).data(PendingRole) if row >= 0 else None
+        if entry is None or entry.state != EntryState.FAILED:
+            return QRect()
+        index = self._model.index(row, 0)
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        delegate: BubbleDelegate = self.itemDelegate()  # type: ignore[assignment]
+        return delegate.actions_at(option, index).get(action, QRect())
+
+    def _action_at(self, pos: QPoint) -> tuple[str, str] | None:
+        index = self.indexAt(pos)
+        entry = index.data(PendingRole) if index.isValid() else None
+        if entry is None or entry.state != EntryState.FAILED:
+            return None
+        for name, _label in ACTIONS:
+            if self.action_rect(entry.key, name).contains(pos):
+                return name, entry.key
+        return None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        over = self._action_at(event.position().toPoint()) is not None
+        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        hit = self._action_at(event.position().toPoint())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.trigger(*hit)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def trigger(self, action: str, key: str) -> None:
+        """Run a reply action: retry / discard go to the session, copy fills the clipboard."""
+        if action == "retry":
+            self.retry_requested.emit(key)
+        elif action == "discard":
+            self.discard_requested.emit(key)
+        elif action == "copy":
+            row = self._model.row_for_key(key)
+            entry = self._model.index(row, 0).data(PendingRole) if row >= 0 else None
+            if entry is not None:
+                QGuiApplication.clipboard().setText(entry.body)
+                self.copied.emit(entry.body)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        entry: OutboxEntry | None = index.data(PendingRole)
+        menu = QMenu(self)
+        if entry is not None:
+            if entry.state == EntryState.FAILED:
+                menu.addAction("Retry sending", lambda: self.trigger("retry", entry.key))
+            menu.addAction("Copy text", lambda: self.trigger("copy", entry.key))
+            if entry.state != EntryState.SENDING:
+                menu.addAction("Discard reply", lambda: self.trigger("discard", entry.key))
+        else:
+            body = index.data(Qt.ItemDataRole.DisplayRole) or ""
+
+            def copy() -> None:
+                QGuiApplication.clipboard().setText(body)
+                self.copied.emit(body)
+
+            menu.addAction("Copy text", copy)
+        self.menu = menu
+        menu.popup(self.viewport().mapToGlobal(pos))
