@@ -3,7 +3,9 @@
 It forwards bytes between the console and the real hub on its own thread and asyncio loop,
 so it keeps working while the test's qasync loop is busy. ``cut()`` closes the listening
 socket and every live connection (the console sees its stream end and then "connection
-refused"); ``restore()`` listens again on the same port.
+refused"); ``restore()`` listens again on the same port. ``lose_next_answer(b"POST /v1/...")``
+lets the next request that starts so reach the hub but kills its connection when the answer
+comes back (the request is done; the client never hears it).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class TcpProxy:
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._lose_prefix: bytes | None = None
+        self.answers_lost = 0
 
     @property
     def base_url(self) -> str:
@@ -63,6 +67,9 @@ class TcpProxy:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def lose_next_answer(self, request_prefix: bytes) -> None:
+        self._lose_prefix = request_prefix
+
     def restore(self) -> None:
         """Listen again on the same port."""
         self._call(self._listen())
@@ -87,14 +94,24 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers.update((writer, up_writer))
-        for a, b in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.ensure_future(self._pipe(a, b))
+        last_request = [b""]  # the start of the latest request on this connection
+        for a, b, up in ((reader, up_writer, True), (up_reader, writer, False)):
+            task = asyncio.ensure_future(self._pipe(a, b, up, last_request, up_writer))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader, writer, upstream: bool, last_request: list[bytes], up_writer) -> None:
         try:
             while data := await reader.read(65536):
+                if upstream:
+                    if data[:4].isalpha():  # a new request line (HTTP/1.1, one at a time)
+                        last_request[0] = data[:200]
+                elif self._lose_prefix is not None and last_request[0].startswith(self._lose_prefix):
+                    self._lose_prefix = None
+                    self.answers_lost += 1
+                    writer.transport.abort()  # the answer never reaches the client
+                    up_writer.transport.abort()
+                    return
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.CancelledError):

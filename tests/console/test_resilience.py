@@ -302,3 +302,34 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         assert not window.outbox_label.isVisible()
 
     run(scenario(), timeout=60)
+
+
+def test_reply_whose_answer_is_lost_is_retried_with_its_key_and_exists_once(data, proxy, console, run):
+    """The POST reaches the hub, the connection dies before the answer comes back: the retry
+    carries the same Idempotency-Key, so the hub answers with the message it already has."""
+    h = data.create_handoff("Lost Answer AB", skills=["drives"])
+    conv = h.handoff.conversation_id
+    window = console(proxy.base_url, data.token("anna"))
+    text = "Confirmed: 40 units ship on Monday."
+
+    async def scenario():
+        await open_and_claim(window, h.handoff.id)
+        proxy.lose_next_answer(f"POST /v1/conversations/{conv}/messages".encode())
+        attempts = []
+        window.session.sender.on_change = lambda e, f=window.session.sender.on_change: (
+            attempts.append((e.key, e.state)),
+            f(e),
+        )
+        send(window, text)
+        await wait_until(lambda: proxy.answers_lost == 1, "the answer was lost")
+        # the message.created event may retire the pending row first; the outbox empties on the answer
+        await wait_until(lambda: len(window.session.outbox) == 0, "the outbox drained")
+        assert not pending(window)
+        sending = [k for k, state in attempts if state == EntryState.SENDING]
+        assert len(sending) == 2 and len(set(sending)) == 1  # two POSTs, one key
+        assert [m.body for m in data.messages(conv)].count(text) == 1
+        await wait_until(lambda: text in bodies(window), "shown")
+        assert bodies(window).count(text) == 1
+        assert_thread_is_whole(window)
+
+    run(scenario(), timeout=60)
