@@ -171,9 +171,15 @@ async def test_accessories_compare_summary_and_search(workspace) -> None:
             "ref": data["document"]["ref"],
         }
     ]
-    job, _ = await run_job(ws, handoff["id"], {"kind": "summary", "document": "installation poster"})
-    assert job["status"] == "failed" and job["note_message_id"] is None
-    assert "no document matching 'installation poster'" in job["error"] and "GX-220 datasheet" in job["error"]
+    async with ws.client(ws.ana) as c:  # no such document: refused at once, naming the ones there are
+        r = await c.post(
+            f"/v1/handoffs/{handoff['id']}/assist", json={"kind": "summary", "document": "poster"}
+        )
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "document"]
+    assert error["msg"].startswith("no document matching 'poster' for GX-180, GX-220; documents: ")
+    assert "GX-220 operating manual (rev. C)" in error["msg"]
 
     job, _ = await run_job(ws, handoff["id"], {"kind": "search", "query": "washdown family:gearbox ip>=66"})
     hits = await _catalog(ws, "/search", q="washdown family:gearbox ip>=66", limit=10)

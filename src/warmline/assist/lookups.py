@@ -526,9 +526,10 @@ def _pick_document(wanted: str, docs: Sequence[FoundDocument]) -> FoundDocument 
     return titles[close[0]] if close else None
 
 
-async def summary(
+async def find_document(
     catalog: CatalogService, document: str, skus: Sequence[str], packet: HandoffPacket
-) -> AssistResult:
+) -> FoundDocument:
+    """The document named by title or ref among the given SKUs' and the packet's SKUs' documents."""
     candidates = list(dict.fromkeys([*skus, *[p.sku for p in packet.products]]))
     resolved = []
     for s in candidates:
@@ -545,6 +546,13 @@ async def summary(
         raise AssistError(
             f"no document matching {document!r} for {where}" + (f"; documents: {known}" if known else "")
         )
+    return found
+
+
+async def summary(
+    catalog: CatalogService, document: str, skus: Sequence[str], packet: HandoffPacket
+) -> AssistResult:
+    found = await find_document(catalog, document, skus, packet)
     points = key_points(found.body)
     info = found.info.model_copy(update={"excerpt": " ".join(points[:2])[:300]})
     kind_note = (
@@ -770,8 +778,11 @@ class RequestProblem:
     value: Any = None
 
 
-async def check_request(catalog: CatalogService, request: AssistRequest) -> RequestProblem | None:
-    """Fast checks before a job is queued: every SKU exists, constraints and filters parse."""
+async def check_request(
+    catalog: CatalogService, request: AssistRequest, packet: HandoffPacket | None = None
+) -> RequestProblem | None:
+    """Fast checks before a job is queued: every SKU exists, constraints and filters parse,
+    a summary's document exists."""
     for i, sku in enumerate(request.skus):
         if await catalog.get_product(sku) is None:
             closest = await catalog.closest_skus(sku)
@@ -787,4 +798,9 @@ async def check_request(catalog: CatalogService, request: AssistRequest) -> Requ
             parse_search_query(request.query or "")
         except ConstraintError as exc:
             return RequestProblem(("query",), f"cannot read {exc.part!r}: {exc.reason}", request.query)
+    if request.kind is AssistKind.SUMMARY:
+        try:
+            await find_document(catalog, request.document or "", request.skus, packet or _empty_packet())
+        except AssistError as exc:
+            return RequestProblem(("document",), str(exc), request.document)
     return None

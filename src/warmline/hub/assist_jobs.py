@@ -303,9 +303,15 @@ class AssistRunner:
     def running(self) -> int:
         return len(self._tasks)
 
-    async def validate(self, request: AssistRequest) -> None:
-        """Fast 422 before a job is queued: unknown SKU (with the closest), unreadable constraint."""
-        problem = await check_request(self.catalog, request)
+    async def validate(self, request: AssistRequest, handoff_id: str) -> None:
+        """404 for an unknown handoff; a fast 422 before a job is queued: unknown SKU (with the
+        closest), unreadable constraint or filter, no such document to summarise."""
+        async with self.db.read() as session:
+            handoff = await repo.handoff(session, handoff_id)
+        if handoff is None:
+            raise NotFound("handoff", handoff_id)
+        packet = HandoffPacket.model_validate(handoff.packet)
+        problem = await check_request(self.catalog, request, packet)
         if problem is not None:
             raise field_error(("body", *problem.loc), problem.message, value=problem.value)
 

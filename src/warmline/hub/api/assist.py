@@ -93,7 +93,7 @@ async def start_job(
     runner = _runner(request)
     agent = principal.agent
     assert agent is not None
-    await runner.validate(body)
+    await runner.validate(body, handoff_id)
     created: list[str] = []
 
     async def action(tx: Tx) -> AssistJob:
