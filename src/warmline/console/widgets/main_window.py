@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         """Status bar: replies still in the outbox (waiting for the hub, or refused)."""
         parts = []
         if waiting:
-            parts.append(f"🕓 {waiting} {'reply' if waiting == 1 else 'replies'} waiting to send")
+            parts.append(f"{waiting} {'reply' if waiting == 1 else 'replies'} waiting to send")
         if failed:
             parts.append(f"{failed} not sent")
         self.outbox_label.setText(" · ".join(parts))

@@ -4,7 +4,7 @@ Internal notes (never shown to the buyer) are drawn in amber with an INTERNAL NO
 A packet item's source turn can be highlighted and scrolled into view.
 
 Replies still in the outbox are drawn as my bubbles, faded, with their state above them
-("Sending…", "Waiting for connection · next try 14:02:05"); a refused one is outlined in
+("Sending…", "Waiting for connection · retrying at 14:02:05…"); a refused one is outlined in
 red with "Not sent: <reason>" and Retry / Copy / Discard links under it (also on its
 right-click menu).
 """
@@ -36,21 +36,21 @@ HEADER_GAP = 3
 WRAP = Qt.TextFlag.TextWordWrap
 FAILED_COLORS = ("#FEF2F2", "#DC2626", "#B91C1C")  # background, border, text of a refused reply
 PENDING_OPACITY = 0.6
-ACTIONS = (("retry", "↻ Retry"), ("copy", "⧉ Copy"), ("discard", "✕ Discard"))
+ACTIONS = (("retry", "↻ Retry"), ("copy", "Copy"), ("discard", "✕ Discard"))
 ACTION_GAP = 14
 
 
 def pending_line(entry: OutboxEntry) -> str:
-    """The state line above a reply that is still in the outbox."""
+    """The state line above a reply that is still in the outbox (plain text: no emoji fonts needed)."""
     stamp = entry.created_at.astimezone().strftime("%H:%M")
     if entry.state == EntryState.FAILED:
         return f"Not sent: {entry.error or 'the hub refused it'}"
     if entry.state == EntryState.WAITING:
         what = "Waiting for connection" if entry.status in (0, None) else f"Hub busy ({entry.status})"
         if entry.retry_at:
-            what += " · next try " + time.strftime("%H:%M:%S", time.localtime(entry.retry_at))
-        return f"🕓 {what} · {stamp}"
-    return f"🕓 Sending… · {stamp}"
+            what += " · retrying at " + time.strftime("%H:%M:%S", time.localtime(entry.retry_at))
+        return f"{what}…"
+    return f"Sending… · {stamp}"
 
 
 def author_line(m: Message) -> str:
