@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.catalog.service import CatalogService
+from warmline.domain.models import ErrorDetail
 from warmline.escalation.engine import EscalationEngine
 from warmline.escalation.llm import ChatPhraser
 from warmline.hub.api import agents, assist, conversations, events, handoffs, meta
@@ -24,6 +27,40 @@ from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database, database_error_types, database_unavailable
 
 log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    """Every refusal except request validation: ``{"detail": ErrorDetail}``."""
+
+    detail: ErrorDetail
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationBody(BaseModel):
+    """FastAPI's validation answer: which field, and why."""
+
+    detail: list[FieldProblem]
+
+
+# What any /v1 route may answer besides its success (the OpenAPI document says so, and
+# tests/hub/test_fuzz.py holds every answer to it).
+ERROR_RESPONSES: dict[int | str, dict] = {
+    401: {"model": ErrorBody, "description": "no token, or an unknown one"},
+    403: {"model": ErrorBody, "description": "this token may not do this"},
+    404: {"model": ErrorBody, "description": "unknown id (or route)"},
+    409: {"model": ErrorBody, "description": "a conflict: claimed, resolved, taken, open"},
+    413: {"model": ErrorBody, "description": "request body too large"},
+    422: {
+        "model": ValidationBody | ErrorBody,
+        "description": "a field and the reason; or a refused Idempotency-Key (code idempotency_key_reused)",
+    },
+    503: {"model": ErrorBody, "description": "the database is unavailable; retry shortly"},
+}
 
 # Routers other features add; each is included when its module exists.
 OPTIONAL_ROUTERS = ("warmline.hub.api.catalog", "warmline.hub.api.escalation")
@@ -95,7 +132,19 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     for exc_type in database_error_types():
         app.add_exception_handler(exc_type, _database_down)
 
-    v1 = APIRouter(prefix="/v1")
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Unknown routes and methods answer in the hub's error shape too (not ``"Not Found"``)."""
+        if exc.status_code < 200 or exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=exc.headers)  # no body allowed
+        if isinstance(exc.detail, dict):
+            detail = exc.detail
+        else:
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+            detail = {"code": code, "message": str(exc.detail), "owner": None}
+        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+    v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     for router in (
         meta.router,
         agents.router,
