@@ -40,7 +40,10 @@ def test_queue_claim_reply_and_live_updates_on_postgres(data, open_console, run)
         await wait_until(lambda: window.composer.edit.isEnabled(), "claimed by shortcut")
         QTest.keyClicks(window.composer.edit, "On it.")
         QTest.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        await wait_until(lambda: window.composer.edit.toPlainText() == "", "reply sent")
+        await wait_until(lambda: window.composer.edit.toPlainText() == "", "reply queued")
+        await wait_until(  # the box clears once the reply is safe in the outbox; then it goes out
+            lambda: "On it." in [m.body for m in session.transcript.messages()], "reply sent"
+        )
         assert [m.body for m in data.messages(mine.handoff.conversation_id)].count("On it.") == 1
         data.buyer_says(mine.buyer_token, mine.handoff.conversation_id, "Thanks!")
         await wait_until(

@@ -154,6 +154,7 @@ def test_replies_typed_while_cut_are_pending_then_sent_once_in_order(data, proxy
         await open_and_claim(window, h.handoff.id)
         await cut(proxy, window)
         assert window.composer.edit.isEnabled()  # still usable while disconnected
+        assert "Offline" in window.composer.hint.text() and window.composer.hint.isVisible()
         for text in texts:
             send(window, text)
             # queued on disk at once: the box clears for the next reply
@@ -182,6 +183,8 @@ def test_replies_typed_while_cut_are_pending_then_sent_once_in_order(data, proxy
         assert_thread_is_whole(window)
         assert not window.outbox_label.isVisible()
         assert not list(console.dir.glob("*.jsonl"))  # sent entries compacted away
+        await wait_until(lambda: "Connected" in window.connection_text, "connected")
+        assert not window.composer.hint.isVisible()
 
     run(scenario(), timeout=60)
 

@@ -43,6 +43,8 @@ CONNECTION_TEXT = {
     ConnectionState.STOPPED.value: ("Disconnected", "bad"),
 }
 
+OFFLINE_HINT = "Offline: replies are kept on this computer and sent when the hub is back."
+
 
 def _repolish(widget: QWidget) -> None:
     widget.style().unpolish(widget)
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.agent_label)
         self.statusBar().addPermanentWidget(self.outbox_label)
         self.statusBar().addPermanentWidget(self.connection_label)
+        self._offline = True  # until the event stream is connected
         self.set_connection(ConnectionState.CONNECTING.value, "")
 
         self._build_actions()
@@ -284,6 +287,10 @@ class MainWindow(QMainWindow):
         self.connection_label.setProperty("level", level)
         self.connection_label.setToolTip(detail or text)
         _repolish(self.connection_label)
+        offline = state != ConnectionState.CONNECTED.value
+        if offline != self._offline:
+            self._offline = offline
+            self.update_actions()  # the composer says replies will wait
 
     @property
     def connection_text(self) -> str:
@@ -343,7 +350,7 @@ class MainWindow(QMainWindow):
         if current is None:
             self.composer.set_allowed(False, "Select a handoff to read its conversation.")
         elif mine:
-            self.composer.set_allowed(True, "")
+            self.composer.set_allowed(True, OFFLINE_HINT if self._offline else "")
         elif current.status == HandoffStatus.RESOLVED:
             self.composer.set_allowed(False, "This handoff is resolved.")
         elif current.claimed_by is not None:
