@@ -96,7 +96,7 @@ def data(hub) -> Iterator[HubData]:
 
 
 @pytest.fixture
-def open_console(qloop, qapp) -> Iterator[Callable[[str, str], Any]]:
+def open_console(qloop, qapp, tmp_path) -> Iterator[Callable[[str, str], Any]]:
     """Open a console window signed in with a token; closed through the shutdown path afterwards."""
     from warmline.console.client import HubClient
     from warmline.console.session import Session
@@ -105,7 +105,8 @@ def open_console(qloop, qapp) -> Iterator[Callable[[str, str], Any]]:
     windows: list[MainWindow] = []
 
     def opener(base_url: str, token: str) -> MainWindow:
-        session = Session(HubClient(base_url, token))
+        # The reply outbox goes to the test's tmp dir, never the user's data dir.
+        session = Session(HubClient(base_url, token), outbox_dir=tmp_path / "outbox")
         window = MainWindow(session, hub_url=base_url)
         window.show()
         session.start()

@@ -105,10 +105,9 @@ def test_reconnect_catches_up_without_duplicates(hub, data, hub_database_url, op
 
 
 def test_reply_while_hub_is_down_waits_in_the_outbox_and_is_sent_once_with_its_key(
-    hub, data, hub_database_url, open_console, run, tmp_path, monkeypatch
+    hub, data, hub_database_url, open_console, run
 ):
     """The hub itself stops (not just the network): the reply waits, then goes out once."""
-    monkeypatch.setenv("WARMLINE_OUTBOX_DIR", str(tmp_path / "outbox"))  # not the user's data dir
     h = data.create_handoff("Retry AB", skills=["drives"])
     window = open_console(data.base_url, data.token("anna"))
     port = urlparse(hub.base_url).port
