@@ -300,7 +300,7 @@ def test_composer_loses_no_keystroke_during_a_burst_of_20_lookups(data, open_con
         for i in range(20):
             kind = ("spec", "subs", "acc")[i % 3]
             panel.run_command(f"/{kind} {skus[i % len(skus)]}")
-        assert len(cards(window)) == before + 20
+        await wait_until(lambda: len(cards(window)) == before + 20, "20 cards")
         window.composer.edit.setFocus()
         QTest.keyClicks(window.composer.edit, typed)  # while the 20 run and their events arrive
         await wait_until(
@@ -338,7 +338,7 @@ def test_cancel_a_queued_lookup_on_a_busy_hub(hub, data, open_console, run):
             hub.run(hold())
             held += 1
         key = panel.run_request(AssistRequest(kind=AssistKind.SPEC, skus=["GX-220"]))
-        card = panel.cards[key]
+        card = await wait_until(lambda: panel.cards.get(key), "the card")
         await wait_until(lambda: card.entry.status == "queued", "queued on the busy hub")
         assert card.cancel_button.isVisible() and card.progress.isVisible()
         card.cancel_button.click()

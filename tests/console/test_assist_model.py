@@ -59,15 +59,42 @@ def test_pending_entry_gets_its_job_from_the_post_answer_and_then_events(qapp):
     assert len(changed) == 3
 
 
-def test_event_before_the_post_answer_adopts_the_pending_entry(qapp):
+def test_event_before_the_post_answer_is_held_until_the_answer_names_the_job(qapp):
     m = AssistModel()
     m.agent_id = ANNA.id
     e = m.add_pending("k1", "h1", SPEC)
-    m.apply_job(job("j1", AssistStatus.RUNNING, progress=0.3))  # event first
-    assert e.job_id == "j1"
+    assert m.apply_job(job("j1", AssistStatus.RUNNING, progress=0.3)) is None  # event first: held
+    assert e.job is None and len(m.entries("h1")) == 1
     m.apply_job(job("j1"), key="k1")  # the late 202 answer (queued) must not move it back
-    assert e.status == "running" and e.job.progress == 0.3
+    assert e.job_id == "j1" and e.status == "running" and e.job.progress == 0.3
     assert len(m.entries("h1")) == 1
+
+
+def test_same_request_twice_events_out_of_order_each_entry_gets_its_own_job(qapp):
+    m = AssistModel()
+    m.agent_id = ANNA.id
+    a = m.add_pending("ka", "h1", SPEC)
+    b = m.add_pending("kb", "h1", SPEC)
+    m.apply_job(job("jb", AssistStatus.DONE, progress=1.0))  # b's job finishes before any answer
+    m.apply_job(job("ja", AssistStatus.RUNNING, progress=0.5))
+    m.apply_job(job("ja"), key="ka")
+    m.apply_job(job("jb"), key="kb")
+    assert (a.job_id, a.status) == ("ja", "running")
+    assert (b.job_id, b.status) == ("jb", "done")
+    assert [e.key for e in m.entries("h1")] == ["ka", "kb"]
+    m.apply_job(job("ja", AssistStatus.DONE, progress=1.0))
+    assert a.status == "done" and len(m.entries("h1")) == 2
+
+
+def test_a_held_job_nobody_claims_shows_once_the_posts_are_answered(qapp):
+    m = AssistModel()
+    m.agent_id = ANNA.id
+    mine = m.add_pending("k1", "h1", SPEC)
+    m.apply_job(job("j-other-console", AssistStatus.DONE, progress=1.0))  # same agent, another window
+    assert len(m.entries("h1")) == 1
+    m.apply_job(job("j1"), key="k1")
+    assert mine.job_id == "j1"
+    assert sorted(e.key for e in m.entries("h1")) == ["j-other-console", "k1"]
 
 
 def test_someone_elses_job_never_adopts_my_pending_entry(qapp):

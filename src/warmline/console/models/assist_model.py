@@ -88,6 +88,7 @@ class AssistModel(QObject):
         self._entries: dict[str, AssistEntry] = {}  # key -> entry
         self._by_job: dict[str, str] = {}  # job id -> key
         self._by_handoff: dict[str, list[str]] = {}  # handoff id -> keys, oldest first
+        self._held: dict[str, AssistJob] = {}  # job id -> latest state, until a POST answer names it
         self.agent_id: str | None = None  # who I am: only my jobs can answer my pending entries
         self.updates_applied = 0
         self.updates_ignored = 0
@@ -142,6 +143,7 @@ class AssistModel(QObject):
         entry.error = message
         entry.closest = list(closest or [])
         self.changed.emit(entry)
+        self._release_held(entry.handoff_id)
 
     def mark_cancel_requested(self, key: str) -> None:
         entry = self._entries.get(key)
@@ -149,8 +151,13 @@ class AssistModel(QObject):
             entry.cancel_requested = True
             self.changed.emit(entry)
 
-    def apply_job(self, job: AssistJob, *, key: str | None = None) -> AssistEntry:
-        """Bring one job up to date (from a POST answer, an event, or a list); idempotent."""
+    def apply_job(self, job: AssistJob, *, key: str | None = None) -> AssistEntry | None:
+        """Bring one job up to date (from a POST answer, an event, or a list); idempotent.
+
+        An event about a job of mine that no entry names yet, while a POST asking the same
+        thing is still unanswered, is held back (not guessed onto an entry) until that POST's
+        answer says which job is whose; returns None then.
+        """
         known = self._by_job.get(job.id)
         if known is not None and key is not None and key != known and key in self._entries:
             dup = self._entries[key]
@@ -158,23 +165,32 @@ class AssistModel(QObject):
                 self._drop(dup)
         if known is None and key is not None and key in self._entries:
             known = key  # my POST's answer names the job for my pending entry
-        if known is None:
-            known = self._adopt_pending(job)
+            held = self._held.pop(job.id, None)
+            if held is not None and newer(job, held):
+                job = held  # an event got here first with a later state
+        if known is None and key is None and self._awaited(job):
+            old = self._held.get(job.id)
+            if old is None or newer(old, job):
+                self._held[job.id] = job
+            return None
         if known is None:
             entry = AssistEntry(key=job.id, handoff_id=job.handoff_id, request=job.request, job=job)
             self._by_job[job.id] = job.id
             self._insert(entry)
             self.updates_applied += 1
+            self._release_held(job.handoff_id)
             return entry
         entry = self._entries[known]
         self._by_job[job.id] = known
         if entry.job is not None and not newer(entry.job, job):
             self.updates_ignored += 1
-            return entry
-        entry.job = job
-        entry.error = None
-        self.updates_applied += 1
-        self.changed.emit(entry)
+        else:
+            entry.job = job
+            entry.error = None
+            self.updates_applied += 1
+            self.changed.emit(entry)
+        if key is not None:
+            self._release_held(job.handoff_id)
         return entry
 
     def apply_many(self, jobs: list[AssistJob]) -> None:
@@ -183,16 +199,21 @@ class AssistModel(QObject):
 
     # --- internals --------------------------------------------------------------------
 
-    def _adopt_pending(self, job: AssistJob) -> str | None:
-        """An event about a job whose POST answer has not come back: the oldest pending entry
-        of that handoff asking the same thing is the one (same agent's lookups come back in order)."""
+    def _awaited(self, job: AssistJob) -> bool:
+        """Is this (unknown) job possibly the answer to one of my unanswered POSTs?"""
         if self.agent_id is not None and job.requested_by.id != self.agent_id:
-            return None
-        for key in self._by_handoff.get(job.handoff_id, []):
-            e = self._entries[key]
-            if e.job is None and e.error is None and _same(e.request, job.request):
-                return key
-        return None
+            return False
+        return any(
+            e.job is None and e.error is None and _same(e.request, job.request)
+            for e in self.entries(job.handoff_id)
+        )
+
+    def _release_held(self, handoff_id: str) -> None:
+        """Held jobs no unanswered POST can claim any more are someone else's (my other console): show them."""
+        for job_id, job in list(self._held.items()):
+            if job.handoff_id == handoff_id and job_id not in self._by_job and not self._awaited(job):
+                del self._held[job_id]
+                self.apply_job(job)
 
     def _drop(self, entry: AssistEntry) -> None:
         self._entries.pop(entry.key, None)

@@ -285,6 +285,51 @@ def status_text(entry: AssistEntry) -> str:
     return "Cancelled"
 
 
+class WrapLabel(QLabel):
+    """A word-wrapped label whose height is worked out once per width, not in every layout pass.
+
+    A wrapped QLabel reports height-for-width, so each layout pass of the card list (one per
+    new card) lays its rich text out again, for every card; with twenty results that is the
+    GUI thread's biggest cost. This one tells the layout a fixed height instead, recomputed
+    only when its text or its width changes.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fitted_width = -1
+        if text:
+            self.setText(text)
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fitted_width = -1
+        if self.width() > 0 and self.isVisible():
+            self._fit(self.width())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._fitted_width:
+            self._fit(event.size().width())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._fitted_width != self.width():
+            self._fit(self.width())
+
+    def _fit(self, width: int) -> None:
+        if width <= 0:
+            return
+        self._fitted_width = width
+        height = max(1, super().heightForWidth(width))
+        if height != self.minimumHeight() or height != self.maximumHeight():
+            self.setFixedHeight(height)
+
+
 class AssistCard(QFrame):
     """One lookup: kind, title, progress and cancel while it runs; result, sources and actions after."""
 
@@ -306,10 +351,8 @@ class AssistCard(QFrame):
         self.kind_label = QLabel(KIND_LABELS[entry.request.kind])
         self.kind_label.setObjectName("assistKind")
         self.kind_label.setProperty("kind", entry.request.kind.value)
-        self.title = QLabel()
+        self.title = WrapLabel()
         self.title.setObjectName("assistTitle")
-        self.title.setWordWrap(True)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cancel_button = QToolButton()
         self.cancel_button.setObjectName("assistCancel")
         self.cancel_button.setText("✕")
@@ -333,11 +376,9 @@ class AssistCard(QFrame):
         self.progress.setTextVisible(False)
         self.progress.setFixedHeight(4)
 
-        self.body = QLabel()
+        self.body = WrapLabel()
         self.body.setObjectName("assistBody")
         self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setWordWrap(True)
-        self.body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.body.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextBrowserInteraction | Qt.TextInteractionFlag.TextSelectableByMouse
         )
@@ -352,10 +393,8 @@ class AssistCard(QFrame):
         self.more_button.clicked.connect(self.toggle_more)
         self.more_button.hide()
 
-        self.sources = QLabel()
+        self.sources = WrapLabel()
         self.sources.setObjectName("assistSources")
-        self.sources.setWordWrap(True)
-        self.sources.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.sources.setTextFormat(Qt.TextFormat.RichText)
         self.sources.linkActivated.connect(self._on_link)
         self.sources.hide()
@@ -408,6 +447,10 @@ class AssistCard(QFrame):
     def citations(self) -> list[Citation]:
         job = self.entry.job
         return list(job.result.citations) if job and job.result else []
+
+    def needs_body(self, entry: AssistEntry) -> bool:
+        """Would this update rebuild the body (a new status), not just the status line?"""
+        return entry.status != self._rendered_status
 
     def update_entry(self, entry: AssistEntry) -> None:
         """Cheap on progress (status line + bar); builds the body once per new status."""

@@ -9,6 +9,7 @@ session's AssistModel. Cards of the shown handoff only; newest on top; nothing h
 
 from __future__ import annotations
 
+import time
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from warmline.console.session import Session
 
 COMPLETION_DEBOUNCE_MS = 200
+RENDER_BUDGET_S = 0.006  # card work per pass of the event loop; the rest waits for the next pass
 HISTORY_LIMIT = 50
 
 
@@ -283,9 +285,21 @@ class AssistantPanel(QFrame):
         layout.addWidget(self.error)
         layout.addWidget(self.scroll, 1)
 
-        self.model.added.connect(self._on_added)
-        self.model.changed.connect(self._on_changed)
+        # Cards are built and updated by a pump that does at most RENDER_BUDGET_S of work per
+        # pass, so a burst of results (20 jobs finishing, a reopened handoff with many earlier
+        # results) never holds the GUI thread: keystrokes and paints run between passes.
+        self._pending: dict[str, AssistEntry] = {}
+        self._pump = QTimer(self)
+        self._pump.setSingleShot(True)
+        self._pump.setInterval(0)
+        self._pump.timeout.connect(self._render_some)
+        self._connect_model()
         self.set_handoff(None)
+
+    def _connect_model(self) -> None:
+        self.model.added.connect(self._queue)
+        self.model.changed.connect(self._queue)
+        self.model.removed.connect(self._on_removed)
 
     # --- wiring --------------------------------------------------------------------------
 
@@ -293,11 +307,11 @@ class AssistantPanel(QFrame):
         """Follow this session: its model, the handoff on screen, catalog hits for completion."""
         self.session = session
         if self.model is not session.assist:
-            self.model.added.disconnect(self._on_added)
-            self.model.changed.disconnect(self._on_changed)
+            self.model.added.disconnect(self._queue)
+            self.model.changed.disconnect(self._queue)
+            self.model.removed.disconnect(self._on_removed)
             self.model = session.assist
-            self.model.added.connect(self._on_added)
-            self.model.changed.connect(self._on_changed)
+            self._connect_model()
         session.current_changed.connect(self._on_current_changed)
         session.sku_hits.connect(self._on_sku_hits)
 
@@ -319,8 +333,9 @@ class AssistantPanel(QFrame):
             self.cards_layout.removeWidget(card)
             card.deleteLater()
         self.cards = {}
-        for entry in self.model.entries(handoff_id):
-            self._add_card(entry)
+        self._pending = {}
+        for entry in self.model.entries(handoff_id):  # oldest first: the newest ends on top
+            self._queue(entry)
         self.command.setEnabled(handoff_id is not None)
         self.error.hide()
         self._update_hint()
@@ -336,23 +351,54 @@ class AssistantPanel(QFrame):
                 "No lookups yet. Try /spec SKU, /subs SKU torque>=180Nm, /compare A B, /draft — "
                 "or the Spec · Subs · Acc links on the packet's products."
             )
-        self.hint.setVisible(not self.cards)
+        self.hint.setVisible(not self.cards and not self._pending)
 
     def _update_running(self) -> None:
         n = sum(1 for c in self.cards.values() if c.entry.active)
         self.running_label.setText(f"{n} running" if n else "")
 
-    def _on_added(self, entry: AssistEntry) -> None:
-        if entry.handoff_id == self.handoff_id and entry.key not in self.cards:
-            self._add_card(entry)
-            self.hint.hide()
+    def _queue(self, entry: AssistEntry) -> None:
+        """A new or changed entry of the handoff on screen: render it on the pump's next pass."""
+        if entry.handoff_id != self.handoff_id:
+            return
+        self._pending[entry.key] = entry
+        if not self._pump.isActive():
+            self._pump.start()
+
+    def _render_some(self) -> None:
+        t0 = time.perf_counter()
+        while self._pending:
+            key = next(iter(self._pending))
+            entry = self._pending.pop(key)
+            if entry.handoff_id != self.handoff_id:
+                continue
+            card = self.cards.get(key)
+            heavy = card is None or card.needs_body(entry)
+            if card is None:
+                self._add_card(entry)
+            else:
+                card.update_entry(entry)
+            # a new card or a finished body costs its text layout in Qt's next layout pass
+            # (outside this timing): one per pass, so that pass stays short too
+            if heavy or time.perf_counter() - t0 > RENDER_BUDGET_S:
+                break
+        self.hint.setVisible(not self.cards and not self._pending)
+        self._update_running()
+        if self._pending:
+            self._pump.start()
+
+    def _on_removed(self, entry: AssistEntry) -> None:
+        self._pending.pop(entry.key, None)
+        card = self.cards.pop(entry.key, None)
+        if card is not None:
+            self.cards_layout.removeWidget(card)
+            card.deleteLater()
             self._update_running()
 
-    def _on_changed(self, entry: AssistEntry) -> None:
-        card = self.cards.get(entry.key)
-        if card is not None:
-            card.update_entry(entry)
-            self._update_running()
+    @property
+    def settled(self) -> bool:
+        """True when every known change is on screen (tests and benchmarks wait for this)."""
+        return not self._pending
 
     def _add_card(self, entry: AssistEntry) -> AssistCard:
         card = AssistCard(entry)
