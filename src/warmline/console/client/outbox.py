@@ -288,6 +288,7 @@ class Outbox:
         return entry
 
     def mark_sent(self, key: str, message_id: str) -> None:
+        """Done: gone from memory first (even if the record below cannot be written)."""
         if self._entries.pop(key, None) is None:
             return
         self._append({"op": "sent", "key": key, "message_id": message_id})
@@ -300,7 +301,7 @@ class Outbox:
             return
         entry.state, entry.error, entry.status, entry.code = EntryState.FAILED, reason, status, code
         entry.retry_at = None
-        self._append(_failed_record(entry))
+        self._append(_failed_record(entry))  # state changed in memory first, as for mark_sent
         self._dead += 1
 
     def retry(self, key: str) -> OutboxEntry | None:
@@ -415,7 +416,15 @@ class OutboxSender:
                 finally:
                     self._idle = False
                 continue
-            delay = await self._attempt(entry)
+            try:
+                delay = await self._attempt(entry)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug or a full disk must not stop every later reply
+                log.exception("outbox: sending %s failed unexpectedly", entry.key)
+                if entry.state == EntryState.SENDING:
+                    entry.state = EntryState.PENDING
+                delay = self.backoff.next()
             if delay is not None:
                 await self._sleep(delay)
 
@@ -430,8 +439,11 @@ class OutboxSender:
         except HubError as exc:
             if is_transient(exc.status):
                 return self._wait(entry, exc.status, exc.code, exc.message)
-            owner = f" ({exc.owner.name} holds it)" if exc.owner else ""
-            self.outbox.mark_failed(entry.key, f"{exc.message}{owner}", exc.status, exc.code)
+            owner = f" ({exc.owner.name} holds it)" if exc.owner and exc.owner.name not in exc.message else ""
+            try:
+                self.outbox.mark_failed(entry.key, f"{exc.message}{owner}", exc.status, exc.code)
+            except OSError:  # could not record it: still failed for this run (retried after a restart)
+                log.exception("outbox: could not record the failure of %s", entry.key)
             self.on_change(entry.snapshot())
             return None
         except (httpx.HTTPError, OSError) as exc:
@@ -441,8 +453,10 @@ class OutboxSender:
                 entry.state = EntryState.PENDING
             raise
         self.backoff.reset()
-        if self.outbox.get(entry.key) is not None:
+        try:
             self.outbox.mark_sent(entry.key, message.id)
+        except OSError:  # it is sent; if the record is lost a restart resends it with its key (replayed)
+            log.exception("outbox: could not record %s as sent", entry.key)
         self.on_sent(entry.snapshot(), message)
         return None
 
