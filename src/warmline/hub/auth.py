@@ -17,8 +17,9 @@ from warmline.hub.store.db import Database
 _bearer = HTTPBearer(auto_error=False, description="a Warmline agent, bot or buyer token")
 
 
-def get_db(request: Request) -> Database:
-    """The app's database (created in the lifespan)."""
+async def get_db(request: Request) -> Database:
+    """The app's database (created in the lifespan). Async on purpose: FastAPI runs a plain
+    ``def`` dependency in its thread pool, a thread round trip on every request."""
     return request.app.state.db
 
 

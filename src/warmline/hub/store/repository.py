@@ -163,13 +163,27 @@ async def set_handoff_status(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+_events = EventRow.__table__.c
+_EVENTS_AFTER = (
+    select(_events.id, _events.type, _events.created_at, _events.conversation_id)
+    .add_columns(_events.handoff_id, _events.data)
+    .where(_events.id > bindparam("after"))
+    .order_by(_events.id)
+    .limit(bindparam("limit"))
+)
+_EVENTS_AFTER_IN_CONVERSATION = _EVENTS_AFTER.where(_events.conversation_id == bindparam("conversation_id"))
+
+
 async def events_after(
     session: AsyncSession, after: int, *, limit: int, conversation_id: str | None = None
-) -> Sequence[EventRow]:
-    stmt = select(EventRow).where(EventRow.id > after)
-    if conversation_id is not None:
-        stmt = stmt.where(EventRow.conversation_id == conversation_id)
-    return (await session.scalars(stmt.order_by(EventRow.id).limit(limit))).all()
+) -> Sequence[Row]:
+    """Log entries after ``after`` as plain rows with EventRow's attribute names (read on every
+    commit by the event feed: no ORM objects, statements built once)."""
+    params: dict[str, object] = {"after": after, "limit": limit}
+    if conversation_id is None:
+        return (await session.execute(_EVENTS_AFTER, params)).all()
+    params["conversation_id"] = conversation_id
+    return (await session.execute(_EVENTS_AFTER_IN_CONVERSATION, params)).all()
 
 
 async def last_event_id(session: AsyncSession) -> int:
