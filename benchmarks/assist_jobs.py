@@ -1,0 +1,213 @@
+"""Assistant jobs benchmark (issue 5): time from POST /v1/handoffs/{id}/assist to the
+``assist.completed`` event on an agent's event stream, per kind, on the demo catalog.
+
+Baseline, in the same run: the same lookup called directly (``warmline.assist.lookups.run_assist``
+over a ``CatalogService`` on the same database, no hub, no job, no note, no events). The
+difference is what being a background job costs: the POST (checks, job row, event), queueing
+onto a task, the status/progress writes with their events, the note, and SSE delivery.
+
+    python benchmarks/assist_jobs.py [--runs 30] [--postgres URL] [--write]
+
+The hub runs embedded (its own thread and event loop, real HTTP on loopback); the client and
+the baseline run in the main thread. ``--write`` replaces the "## Assistant jobs (issue 5)"
+section of docs/benchmarks.md (and only it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from warmline.assist.lookups import run_assist
+from warmline.catalog.demo import ensure_demo_catalog
+from warmline.catalog.service import CatalogService, make_engine
+from warmline.domain.assist import AssistRequest
+from warmline.domain.packet import HandoffPacket
+from warmline.hub.embedded import EmbeddedHub
+
+REPO = Path(__file__).resolve().parents[1]
+HEADING = "## Assistant jobs (issue 5)"
+
+PACKET: dict[str, Any] = {
+    "reason": "complexity",
+    "summary": "GX-180 is discontinued; the buyer needs a replacement that fits.",
+    "goal": "Replace a discontinued GX-180 conveyor gearbox",
+    "product_family": "gearbox",
+    "products": [
+        {"sku": "GX-180", "name": "Helical washdown gearbox", "family": "gearbox"},
+        {"sku": "GX-220", "name": "Helical washdown gearbox", "family": "gearbox"},
+    ],
+    "constraints": [{"name": "torque", "value": ">= 230", "unit": "N·m"}, {"name": "ip", "value": ">= IP65"}],
+    "unresolved": [{"text": "Lead time to Rotterdam"}],
+}
+
+KINDS: list[dict[str, Any]] = [
+    {"kind": "spec", "skus": ["GX-220"]},
+    {"kind": "spec", "skus": ["GX-220", "GX-240", "GX-180", "GX-200"]},
+    {"kind": "subs", "skus": ["GX-180"]},
+    {"kind": "acc", "skus": ["GX-220"]},
+    {"kind": "compare", "skus": ["GX-220", "GX-240", "GX-180"]},
+    {"kind": "summary", "document": "GX-220 operating manual"},
+    {"kind": "draft"},
+    {"kind": "search", "query": "washdown family:gearbox ip>=66"},
+]
+
+
+def label(body: dict[str, Any]) -> str:
+    extra = f" ({len(body['skus'])} SKUs)" if body["kind"] in ("spec", "compare") else ""
+    return f"{body['kind']}{extra}"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+async def measure(database_url: str, runs: int) -> list[tuple[str, list[float], list[float]]]:
+    await ensure_demo_catalog(database_url)
+    hub = EmbeddedHub(database_url=database_url)
+    hub.start()
+    engine = make_engine(database_url)
+    catalog = CatalogService(engine)
+    packet = HandoffPacket.model_validate(PACKET)
+    out = []
+    try:
+        _agent, token = hub.create_agent("bench", ["all"])
+        bot = hub.create_bot("bench-bot")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=hub.base_url, headers=headers, timeout=30) as client:
+            r = await client.post(
+                "/v1/handoffs",
+                headers={"Authorization": f"Bearer {bot}"},
+                json={
+                    "conversation": {
+                        "buyer": {"name": "B"},
+                        "messages": [{"author_kind": "buyer", "body": "hi"}],
+                    },
+                    "packet": PACKET,
+                },
+            )
+            r.raise_for_status()
+            handoff_id = r.json()["handoff"]["id"]
+            done: dict[str, float] = {}
+            changed = asyncio.Event()
+
+            async def follow() -> None:
+                async with client.stream("GET", "/v1/events", timeout=None) as stream:
+                    async for line in stream.aiter_lines():
+                        if line.startswith("data:"):
+                            event = json.loads(line[5:])
+                            if event["type"] in ("assist.completed", "assist.failed"):
+                                done[event["data"]["job"]["id"]] = time.perf_counter()
+                                changed.set()
+
+            reader = asyncio.create_task(follow())
+            await asyncio.sleep(0.3)  # the stream is open
+            for body in KINDS:
+                request = AssistRequest.model_validate(body)
+                hub_ms, base_ms = [], []
+                for i in range(runs + 3):  # 3 warm-up rounds
+                    t0 = time.perf_counter()
+                    r = await client.post(f"/v1/handoffs/{handoff_id}/assist", json=body)
+                    r.raise_for_status()
+                    job_id = r.json()["id"]
+                    while job_id not in done:
+                        changed.clear()
+                        await asyncio.wait_for(changed.wait(), 30)
+                    t1 = time.perf_counter()
+                    await run_assist(catalog, request, packet)
+                    t2 = time.perf_counter()
+                    if i >= 3:
+                        hub_ms.append((done[job_id] - t0) * 1000)
+                        base_ms.append((t2 - t1) * 1000)
+                out.append((label(body), hub_ms, base_ms))
+                job_p50, base_p50 = statistics.median(hub_ms), statistics.median(base_ms)
+                print(
+                    f"{label(body):18} job p50 {job_p50:7.1f} ms p95 {pct(hub_ms, 95):7.1f} ms | "
+                    f"direct p50 {base_p50:7.1f} ms p95 {pct(base_ms, 95):7.1f} ms",
+                    flush=True,
+                )
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+    finally:
+        await engine.dispose()
+        hub.stop()
+    return out
+
+
+def table(results: list[tuple[str, list[float], list[float]]]) -> str:
+    lines = [
+        "| kind | direct lookup p50 / p95 | job: POST → assist.completed p50 / p95 | job overhead p50 |",
+        "|---|---|---|---|",
+    ]
+    for name, hub_ms, base_ms in results:
+        lines.append(
+            f"| {name} | {statistics.median(base_ms):.1f} / {pct(base_ms, 95):.1f} ms | "
+            f"{statistics.median(hub_ms):.1f} / {pct(hub_ms, 95):.1f} ms | "
+            f"{statistics.median(hub_ms) - statistics.median(base_ms):+.1f} ms |"
+        )
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--postgres", help="admin URL; a scratch database is created and dropped")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    load = os.getloadavg()
+    sections = []
+    with tempfile.TemporaryDirectory() as tmp:
+        print("SQLite")
+        sqlite = await measure(f"sqlite:///{tmp}/bench.db", args.runs)
+        sections.append(("SQLite", sqlite))
+    if args.postgres:
+        name = f"warmline_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(args.postgres)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            print("PostgreSQL")
+            pg = await measure(f"{args.postgres.rsplit('/', 1)[0]}/{name}", args.runs)
+            sections.append(("PostgreSQL", pg))
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    load_after = os.getloadavg()
+    text = "\n\n".join(f"**{db}**\n\n{table(res)}" for db, res in sections)
+    print(text)
+    if args.write:
+        body = (
+            f"{HEADING}\n\n"
+            f"`python benchmarks/assist_jobs.py --runs {args.runs}"
+            f"{' --postgres URL' if args.postgres else ''} --write`, demo catalog (2,200 SKUs), "
+            f"{args.runs} sequential jobs per kind after 3 warm-up, one agent stream open. "
+            "Baseline in the same run: the same lookup called directly (`run_assist` over a "
+            "`CatalogService`, no hub). The job time runs from sending the POST to the "
+            "`assist.completed` event arriving on the agent's SSE stream; its overhead is the POST "
+            "(checks, job row + event), the task start, the running/progress writes with their events, "
+            "the completion transaction with the internal note, and delivery. Load average "
+            f"{load[0]:.1f} before, {load_after[0]:.1f} after (the machine is shared with other work).\n\n"
+            f"{text}\n"
+        )
+        path = REPO / "docs" / "benchmarks.md"
+        doc = path.read_text(encoding="utf-8")
+        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+        doc = pattern.sub(body + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + body
+        path.write_text(doc, encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
