@@ -188,7 +188,7 @@ class Outbox:
             entry.state = EntryState.PENDING
             entry.error, entry.status, entry.code = "", None, ""
 
-    def _append(self, record: dict[str, Any]) -> None:
+    def _append(self, record: dict[str, Any], *, sync: bool = True) -> None:
         line = json.dumps({"v": FORMAT_VERSION, **record}, ensure_ascii=False, separators=(",", ":"))
         if self._fh is None:
             self._fh = _open_append(self.path)
@@ -196,7 +196,8 @@ class Outbox:
         try:
             self._fh.write(line.encode() + b"\n")
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            if sync:
+                os.fsync(self._fh.fileno())
         except OSError:
             with contextlib.suppress(OSError):  # leave no half line for the next append to join
                 self._fh.truncate(start)
@@ -291,7 +292,9 @@ class Outbox:
         """Done: gone from memory first (even if the record below cannot be written)."""
         if self._entries.pop(key, None) is None:
             return
-        self._append({"op": "sent", "key": key, "message_id": message_id})
+        # No fsync: if a crash loses this record, the reply is sent again after the restart with
+        # its key, and the hub answers with the message it already has (nothing duplicated).
+        self._append({"op": "sent", "key": key, "message_id": message_id}, sync=False)
         self._dead += 2
         self._maybe_compact()
 
