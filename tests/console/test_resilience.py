@@ -243,6 +243,7 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
     hid = h.handoff.id
     window = console(proxy.base_url, data.token("anna"))
     keep, drop = "Keep this quote: 40 units, 3 weeks.", "A second thought I will throw away."
+    third = "And the datasheet is attached."
 
     def agent_post(agent: str, action: str) -> None:
         r = data.http.post(
@@ -266,15 +267,16 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         await cut(proxy, window)
         send(window, keep)
         send(window, drop)
+        send(window, third)
         # meanwhile (straight to the hub) anna's claim goes away and bob takes the handoff
         agent_post("anna", "release")
         agent_post("bob", "claim")
         proxy.restore()
-        await wait_until(lambda: len(failed()) == 2, "both replies refused")
+        await wait_until(lambda: len(failed()) == 3, "all three replies refused")
         reason = failed()[0].error
         assert "Bob Ng" in reason, reason
         assert failed()[0].status == 409
-        assert "2 not sent" in window.outbox_label.text()
+        assert "3 not sent" in window.outbox_label.text()
         assert (
             window.transcript.model()
             .index(window.session.transcript.row_for_key(failed()[0].key), 0)
@@ -284,11 +286,11 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         assert not window.transcript.viewport().grab().isNull()
         assert keep not in [m.body for m in data.messages(conv)]
 
-        keep_key, drop_key = (e.key for e in failed())
+        keep_key, drop_key, _third_key = (e.key for e in failed())
         click(keep_key, "copy")
         assert QGuiApplication.clipboard().text() == keep
         click(drop_key, "discard")
-        assert [e.body for e in pending(window)] == [keep]
+        assert [e.body for e in pending(window)] == [keep, third]
         assert window.session.outbox.get(drop_key) is None
 
         # bob steps away; anna claims it back in the console and retries the kept reply
@@ -297,9 +299,13 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         window.claim_button.click()
         await wait_until(lambda: window.session.is_mine(), "anna holds it again")
         click(keep_key, "retry")
-        await wait_until(lambda: not pending(window), "the retried reply went out")
+        await wait_until(lambda: keep in bodies(window), "the retried reply went out")
+        assert [e.body for e in pending(window)] == [third]  # still refused: not retried yet
+        QTest.keyClick(window, Qt.Key.Key_U, CTRL | Qt.KeyboardModifier.ShiftModifier)  # retry the rest
+        await wait_until(lambda: not pending(window), "the rest went out")
         on_hub = [m.body for m in data.messages(conv)]
-        assert on_hub.count(keep) == 1 and drop not in on_hub
+        assert on_hub.count(keep) == 1 and on_hub.count(third) == 1 and drop not in on_hub
+        assert on_hub.index(keep) < on_hub.index(third)
         await wait_until(lambda: keep in bodies(window), "shown as sent")
         assert bodies(window).count(keep) == 1
         assert not window.outbox_label.isVisible()

@@ -334,6 +334,16 @@ class Session(QObject):
             self._emit_outbox_count()
             self.sender.wake()
 
+    def retry_failed_replies(self) -> int:
+        """Retry every refused reply of the open conversation, oldest first; returns how many."""
+        conv = self.transcript.conversation_id
+        if self.outbox is None or conv is None:
+            return 0
+        failed = [e for e in self.outbox.entries(conv) if e.state == EntryState.FAILED]
+        for entry in failed:
+            self.retry_reply(entry.key)
+        return len(failed)
+
     def discard_reply(self, key: str) -> None:
         """Drop a reply from the outbox (not while its POST is in flight)."""
         if self.outbox is not None and self.outbox.discard(key):

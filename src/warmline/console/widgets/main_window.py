@@ -215,13 +215,19 @@ class MainWindow(QMainWindow):
         self.assist_action = self._action(
             "&Assistant command", "Ctrl+K", self.assistant.focus_command, "Focus the assistant's command box"
         )
+        self.retry_replies_action = self._action(
+            "Retry &unsent replies",
+            "Ctrl+Shift+U",
+            self.session.retry_failed_replies,
+            "Send this conversation's refused replies again",
+        )
         self.help_action = self._action(
             "&Keyboard shortcuts", "F1", self.show_shortcuts, "Keyboard shortcuts"
         )
 
         menu = self.menuBar()
         handoff_menu = menu.addMenu("&Handoff")
-        for a in (self.claim_action, self.release_action, self.resolve_action):
+        for a in (self.claim_action, self.release_action, self.resolve_action, self.retry_replies_action):
             handoff_menu.addAction(a)
         view_menu = menu.addMenu("&View")
         for a in (self.filter_action, self.expertise_action, self.focus_queue_action, self.assist_action):

@@ -9,6 +9,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+R", "Release it back to the queue"),
     ("Ctrl+Shift+D", "Resolve (done)"),
     ("Ctrl+Enter", "Send the reply"),
+    ("Ctrl+Shift+U", "Retry this conversation's unsent (refused) replies"),
     ("Ctrl+F", "Focus the queue filter"),
     ("Ctrl+E", "Toggle My expertise / All"),
     ("Ctrl+L", "Focus the queue"),
