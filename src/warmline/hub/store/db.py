@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,7 +27,22 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 
 _INSERT_EVENTS = insert(EventRow.__table__)
-_INSERT_EVENTS_RETURNING_ID = insert(EventRow.__table__).returning(EventRow.__table__.c.id)
+_APPEND_EVENTS_PG = text(
+    """
+    WITH l AS (SELECT pg_advisory_xact_lock(:k)),
+    ins AS (
+        INSERT INTO events (type, created_at, conversation_id, handoff_id, data)
+        SELECT e.type, e.created_at, e.conversation_id, e.handoff_id, e.data
+        FROM l CROSS JOIN unnest(
+            CAST(:types AS varchar[]), CAST(:times AS timestamptz[]), CAST(:cids AS varchar[]),
+            CAST(:hids AS varchar[]), CAST(:datas AS json[])
+        ) WITH ORDINALITY AS e(type, created_at, conversation_id, handoff_id, data, n)
+        ORDER BY e.n
+        RETURNING id
+    )
+    SELECT pg_notify(:c, ''), (SELECT count(*) FROM ins)
+    """
+)
 
 
 def utcnow() -> datetime:
@@ -236,26 +252,39 @@ class Database:
 
     async def _append_events(self, tx: Tx) -> None:
         session = tx.session
-        if not self.sqlite:
-            # Held to commit: the next writer's event ids come after ours AND become
-            # visible after ours, so a reader that has seen id N has seen all below N.
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
-        rows = [
-            {
-                "type": str(ev.type),
-                "created_at": ev.created_at,
-                "conversation_id": ev.conversation_id,
-                "handoff_id": ev.handoff_id,
-                "data": ev.data,
-            }
-            for ev in tx.events
-        ]
-        # plain INSERTs (statements built once): no ORM unit of work for an append-only log
         if self.sqlite:
+            rows = [
+                {
+                    "type": str(ev.type),
+                    "created_at": ev.created_at,
+                    "conversation_id": ev.conversation_id,
+                    "handoff_id": ev.handoff_id,
+                    "data": ev.data,
+                }
+                for ev in tx.events
+            ]
+            # plain INSERTs (statements built once): no ORM unit of work for an append-only log
             await session.execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
-        else:
-            last = max((await session.execute(_INSERT_EVENTS_RETURNING_ID, rows)).scalars().all())
-            await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(last)})
+            return
+        # PostgreSQL: lock, insert and notify in ONE statement. The lock is held to commit
+        # (so the next writer's event ids come after ours AND become visible after ours: a
+        # reader that has seen id N has seen everything below N), so its hold time bounds
+        # the whole hub's write rate; one round trip instead of three keeps it short
+        # (docs/benchmarks.md, "What NOTIFY costs"). The NOTIFY has no payload: it only
+        # wakes other hubs up, and they re-read the log from their own cursor.
+        events = tx.events
+        await session.execute(
+            _APPEND_EVENTS_PG,
+            {
+                "k": EVENT_LOCK_KEY,
+                "c": NOTIFY_CHANNEL,
+                "types": [str(ev.type) for ev in events],
+                "times": [ev.created_at for ev in events],
+                "cids": [ev.conversation_id for ev in events],
+                "hids": [ev.handoff_id for ev in events],
+                "datas": [json.dumps(ev.data, separators=(",", ":")) for ev in events],
+            },
+        )
 
     async def last_event_id(self) -> int:
         """The id of the newest event (0 when the log is empty)."""

@@ -1,0 +1,562 @@
+"""Load: N consoles on SSE and M buyers posting, against 1 and 2 hubs on PostgreSQL and 1 on SQLite.
+
+For each configuration this script starts real hub processes (`warmline hub`) on a fresh
+database, opens N event streams from separate client processes (lean raw-asyncio HTTP
+readers, no per-event JSON parsing), has M buyers post messages at a fixed total rate
+(open loop: the schedule does not wait for slow answers), and then runs a claim storm.
+
+Delivery latency, precisely: each buyer message carries the wall-clock time its POST
+started (``time.time_ns()``, same clock in every process of this machine); a console
+process stamps ``time.time()`` when the bytes of the event frame have been read from its
+socket. One sample per (message, console) pair; p50/p99 are over all pairs. "missing" are
+pairs never seen by the end of a grace period after the last POST.
+
+Claims: H handoffs are queued beforehand; pairs of specialists race for each (one wins,
+one gets 409), spread over the instances; claims/s = won claims / wall time.
+Baseline (PostgreSQL, same server, same run): pgbench running benchmarks/claim.pgbench,
+the bare conditional UPDATE with no event, message or HTTP, at the same concurrency.
+
+Hub memory: peak RSS (VmHWM) of each hub process. Errors: non-2xx POSTs, connection
+errors, event streams that ended early.
+
+    python benchmarks/load.py [--consoles 500] [--rate 100] [--seconds 20] [--buyers 20]
+        [--configs pg1,pg2,sqlite1] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+Not a test: nothing asserts; it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+HUB_LINE = re.compile(r"warmline hub on (http://[\d.]+:\d+)")
+KEY = re.compile(rb'"body":"L(\d+)-(\d+)-(\d+)"')
+
+
+# --- console processes: many raw SSE readers ---------------------------------------------------
+
+
+async def _sse_reader(host: str, port: int, token: str, stats: dict[str, Any], ready: asyncio.Event) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        (
+            f"GET /v1/events HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Accept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        stats["refused"] += 1
+        return
+    stats["open"] += 1
+    if stats["open"] == stats["wanted"]:
+        ready.set()
+    hist: Counter[int] = stats["hist"]
+    buf = b""
+    received = 0
+    try:
+        while data := await reader.read(65536):
+            now_ns = time.time_ns()
+            buf += data
+            cut = buf.rfind(b"\n\n")
+            if cut < 0:
+                continue
+            complete, buf = buf[:cut], buf[cut + 2 :]
+            for m in KEY.finditer(complete):
+                hist[(now_ns - int(m.group(1))) // 100_000] += 1  # 0.1 ms buckets
+                received += 1
+        stats["ended"] += 1  # the hub closed the stream before we were done
+    finally:
+        stats["received"].append(received)
+        writer.close()
+
+
+async def consoles_role(urls: list[str], tokens: list[str], count: int) -> None:
+    """Open ``count`` streams, say "ready", read until a line arrives on stdin, print stats."""
+    stats: dict[str, Any] = {
+        "wanted": count,
+        "open": 0,
+        "refused": 0,
+        "ended": 0,
+        "hist": Counter(),
+        "received": [],
+    }
+    ready = asyncio.Event()
+    tasks = []
+    for i in range(count):
+        host, port = urls[i % len(urls)].removeprefix("http://").split(":")
+        tasks.append(asyncio.create_task(_sse_reader(host, int(port), tokens[i % len(tokens)], stats, ready)))
+        if i % 50 == 49:
+            await asyncio.sleep(0.05)  # do not stampede the accept queue
+    await asyncio.wait_for(ready.wait(), 60)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    out = {k: v for k, v in stats.items() if k != "hist"}
+    out["hist"] = {str(k): v for k, v in stats["hist"].items()}
+    print(json.dumps(out), flush=True)
+
+
+# --- hubs ---------------------------------------------------------------------------------------
+
+
+class Hub:
+    def __init__(self, database_url: str, name: str) -> None:
+        env = {**os.environ, "WARMLINE_DATABASE_URL": database_url}
+        self.name = name
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "warmline.cli",
+                "hub",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.url: str | None = None
+        self.log: list[str] = []
+        self._ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line.rstrip())
+            if self.url is None and (m := HUB_LINE.search(line)):
+                self.url = m.group(1)
+                self._ready.set()
+        self._ready.set()
+
+    def wait(self) -> str:
+        if not self._ready.wait(60) or self.url is None:
+            raise RuntimeError(f"{self.name} did not start: {self.log[-10:]}")
+        return self.url
+
+    def peak_rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# --- setup ----------------------------------------------------------------------------------------
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def seed(database_url: str, *, buyers: int, agents: int, handoffs: int) -> dict[str, Any]:
+    from warmline.domain.models import NewConversation, NewHandoff
+    from warmline.hub import service
+    from warmline.hub.store.db import Database
+    from warmline.hub.store.migrate import upgrade
+
+    await upgrade(database_url)
+    db = Database(database_url)
+    out: dict[str, Any] = {"agents": [], "buyers": [], "handoffs": []}
+    packet = {
+        "reason": "purchase_intent",
+        "summary": "Pricing for GX-220 needs live account data.",
+        "product_family": "gearbox",
+        "products": [{"sku": "GX-220", "name": "GX-220 helical gearbox", "family": "gearbox"}],
+    }
+    try:
+        async with db.write() as tx:
+            out["bot"] = await service.create_bot(tx, name="load-bot")
+            for i in range(agents):
+                _agent, token = await service.create_agent(tx, name=f"agent{i}", skills=["all"])
+                out["agents"].append(token)
+            for i in range(buyers):
+                spec = NewConversation.model_validate(
+                    {"buyer": {"name": f"Buyer {i}", "company": f"Co {i}"}, "subject": "load", "messages": []}
+                )
+                conversation, token = await service.create_conversation(tx, spec=spec)
+                out["buyers"].append((conversation.id, token))
+        for start in range(0, handoffs, 50):
+            async with db.write() as tx:
+                for i in range(start, min(handoffs, start + 50)):
+                    spec = NewHandoff.model_validate(
+                        {
+                            "conversation": {
+                                "buyer": {"name": f"H{i}", "company": f"Co {i}"},
+                                "subject": "claim",
+                                "messages": [{"author_kind": "buyer", "body": "price?"}],
+                            },
+                            "packet": packet,
+                        }
+                    )
+                    out["handoffs"].append((await service.create_handoff(tx, spec=spec)).handoff.id)
+    finally:
+        await db.close()
+    return out
+
+
+# --- the phases -------------------------------------------------------------------------------
+
+
+def pct(hist: Counter[int], p: float) -> float:
+    """Percentile (ms) of a 0.1 ms-bucket histogram."""
+    total = sum(hist.values())
+    if not total:
+        return float("nan")
+    rank = p / 100 * (total - 1)
+    seen = 0
+    for bucket in sorted(hist):
+        seen += hist[bucket]
+        if seen > rank:
+            return bucket / 10
+    return max(hist) / 10
+
+
+async def post_load(urls: list[str], buyers: list[tuple[str, str]], rate: float, seconds: float) -> dict:
+    import httpx
+
+    acked = 0
+    errors: Counter[str] = Counter()
+    post_ms: list[float] = []
+    interval = len(buyers) / rate  # each buyer's period
+    t0 = time.monotonic() + 0.2
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    clients = [httpx.AsyncClient(base_url=u, timeout=30, limits=limits) for u in urls]
+    late: list[float] = []
+
+    async def buyer(i: int, cid: str, token: str) -> None:
+        nonlocal acked
+        c = clients[i % len(clients)]
+        headers = {"Authorization": f"Bearer {token}"}
+        n = 0
+        while True:
+            due = t0 + (i / len(buyers)) * interval + n * interval
+            if due - t0 >= seconds:
+                return
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                late.append(-delay)
+            start = time.perf_counter()
+            body = f"L{time.time_ns()}-{i}-{n}"
+            try:
+                r = await c.post(
+                    f"/v1/conversations/{cid}/messages",
+                    json={"body": body},
+                    headers={**headers, "Idempotency-Key": body},
+                )
+                if r.status_code == 201:
+                    acked += 1
+                    post_ms.append((time.perf_counter() - start) * 1000)
+                else:
+                    errors[str(r.status_code)] += 1
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] += 1
+            n += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*[buyer(i, cid, tok) for i, (cid, tok) in enumerate(buyers)])
+    elapsed = time.monotonic() - started
+    for c in clients:
+        await c.aclose()
+    post_ms.sort()
+    return {
+        "acked": acked,
+        "rate": acked / elapsed,
+        "errors": dict(errors),
+        "post_p50": statistics.median(post_ms) if post_ms else float("nan"),
+        "post_p99": post_ms[int(0.99 * (len(post_ms) - 1))] if post_ms else float("nan"),
+        "late_sends": sum(1 for x in late if x > 0.01),
+    }
+
+
+async def claim_storm(urls: list[str], agents: list[str], handoffs: list[str], concurrency: int) -> dict:
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    clients = [httpx.AsyncClient(base_url=u, timeout=30, limits=limits) for u in urls]
+    queue = list(handoffs)
+    won = lost = 0
+    errors: Counter[str] = Counter()
+
+    async def worker(w: int) -> None:
+        nonlocal won, lost
+        while queue:
+            hid = queue.pop()
+            # two specialists race for the same handoff, through different instances if there are two
+            tries = [
+                clients[(w + k) % len(clients)].post(
+                    f"/v1/handoffs/{hid}/claim",
+                    headers={"Authorization": f"Bearer {agents[(2 * w + k) % len(agents)]}"},
+                )
+                for k in range(2)
+            ]
+            for r in await asyncio.gather(*tries, return_exceptions=True):
+                if isinstance(r, BaseException):
+                    errors[type(r).__name__] += 1
+                elif r.status_code == 200:
+                    won += 1
+                elif r.status_code == 409:
+                    lost += 1
+                else:
+                    errors[str(r.status_code)] += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*[worker(w) for w in range(concurrency // 2)])
+    elapsed = time.monotonic() - started
+    for c in clients:
+        await c.aclose()
+    return {"won": won, "lost": lost, "claims_per_s": won / elapsed, "errors": dict(errors)}
+
+
+def pgbench_baseline(database_url: str, *, clients: int, seconds: int) -> float | None:
+    """The same server's raw conditional-UPDATE claim rate (transactions per second)."""
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        return None
+    import asyncio as _a
+
+    _a.run(
+        _admin(
+            database_url,
+            "DROP TABLE IF EXISTS bench_claims; "
+            "CREATE TABLE bench_claims (id int PRIMARY KEY, status text NOT NULL, claimed_by int, "
+            "claimed_at timestamptz); "
+            "INSERT INTO bench_claims SELECT g, 'queued', NULL, NULL FROM generate_series(1, 100000) g;",
+        )
+    )
+    out = subprocess.run(
+        [
+            pgbench,
+            "-n",
+            "-f",
+            str(HERE / "claim.pgbench"),
+            "-D",
+            "n=100000",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    m = re.search(r"tps = ([\d.]+)", out)
+    _a.run(_admin(database_url, "DROP TABLE bench_claims"))
+    return float(m.group(1)) if m else None
+
+
+def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    engine, instances = name[:-1], int(name[-1])
+    tmp = None
+    if engine == "pg":
+        dbname = f"warmline_load_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_admin(args.postgres, f'CREATE DATABASE "{dbname}"'))
+        database_url = f"{args.postgres.rsplit('/', 1)[0]}/{dbname}"
+    else:
+        tmp = tempfile.mkdtemp(prefix="warmline-load-")
+        database_url = f"sqlite:///{tmp}/warmline.db"
+    hubs: list[Hub] = []
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        data = asyncio.run(
+            seed(database_url, buyers=args.buyers, agents=max(2, args.claimers), handoffs=args.handoffs)
+        )
+        hubs = [Hub(database_url, f"hub{i}") for i in range(instances)]
+        urls = [h.wait() for h in hubs]
+        per_proc = [args.consoles // args.console_procs] * args.console_procs
+        per_proc[0] += args.consoles - sum(per_proc)
+        for count in per_proc:
+            w = subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--role",
+                    "consoles",
+                    "--urls",
+                    ",".join(urls),
+                    "--tokens",
+                    ",".join(data["agents"]),
+                    "--count",
+                    str(count),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            workers.append(w)
+        for w in workers:
+            assert w.stdout is not None
+            line = w.stdout.readline().strip()
+            if line != "ready":
+                raise RuntimeError(f"console process failed to connect: {line!r}")
+        load = asyncio.run(post_load(urls, data["buyers"], args.rate, args.seconds))
+        time.sleep(args.grace)
+        hist: Counter[int] = Counter()
+        received: list[int] = []
+        ended = refused = 0
+        for w in workers:
+            assert w.stdin is not None and w.stdout is not None
+            w.stdin.write("stop\n")
+            w.stdin.flush()
+            stats = json.loads(w.stdout.readline())
+            w.wait(30)
+            hist.update({int(k): v for k, v in stats["hist"].items()})
+            received += stats["received"]
+            ended += stats["ended"]
+            refused += stats["refused"]
+        rss = [h.peak_rss_mb() for h in hubs]
+        claims = asyncio.run(claim_storm(urls, data["agents"], data["handoffs"], args.claimers))
+        baseline = (
+            pgbench_baseline(database_url, clients=args.claimers, seconds=args.pgbench_seconds)
+            if engine == "pg"
+            else None
+        )
+        expected = load["acked"] * args.consoles
+        return {
+            "config": f"{instances} × hub on {'PostgreSQL' if engine == 'pg' else 'SQLite'}",
+            "consoles": args.consoles,
+            "posted_per_s": load["rate"],
+            "acked": load["acked"],
+            "p50": pct(hist, 50),
+            "p99": pct(hist, 99),
+            "max": max(hist) / 10 if hist else float("nan"),
+            "deliveries": sum(hist.values()),
+            "missing": expected - sum(hist.values()),
+            "post_p50": load["post_p50"],
+            "post_p99": load["post_p99"],
+            "late_sends": load["late_sends"],
+            "errors": {
+                **load["errors"],
+                **({"streams_ended": ended} if ended else {}),
+                **({"streams_refused": refused} if refused else {}),
+                **claims["errors"],
+            },
+            "claims_per_s": claims["claims_per_s"],
+            "claims_won_lost": (claims["won"], claims["lost"]),
+            "pgbench_claims_per_s": baseline,
+            "hub_peak_rss_mb": rss,
+        }
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        for h in hubs:
+            h.stop()
+        if engine == "pg":
+            asyncio.run(_admin(args.postgres, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--consoles", type=int, default=500)
+    p.add_argument("--rate", type=float, default=100.0, help="buyer messages per second, in total")
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--buyers", type=int, default=20)
+    p.add_argument("--grace", type=float, default=2.0, help="seconds to wait for deliveries after the load")
+    p.add_argument("--console-procs", type=int, default=2)
+    p.add_argument("--configs", default="pg1,pg2,sqlite1")
+    p.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    p.add_argument("--handoffs", type=int, default=300, help="handoffs queued for the claim storm")
+    p.add_argument("--claimers", type=int, default=8, help="concurrent claim requests (and pgbench clients)")
+    p.add_argument("--pgbench-seconds", type=int, default=5)
+    p.add_argument("--json", help="also write the results here")
+    # internal: the console processes
+    p.add_argument("--role", default="main", help=argparse.SUPPRESS)
+    p.add_argument("--urls", help=argparse.SUPPRESS)
+    p.add_argument("--tokens", help=argparse.SUPPRESS)
+    p.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.role == "consoles":
+        try:
+            import uvloop
+
+            uvloop.install()
+        except ImportError:
+            pass
+        asyncio.run(consoles_role(args.urls.split(","), args.tokens.split(","), args.count))
+        return
+
+    print(f"load before: {os.getloadavg()}; {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"{args.consoles} consoles over {args.console_procs} client processes, {args.buyers} buyers at "
+        f"{args.rate:g} msg/s for {args.seconds:g} s; claim storm: {args.handoffs} handoffs, "
+        f"{args.claimers} concurrent claims",
+        flush=True,
+    )
+    results = []
+    for name in args.configs.split(","):
+        r = run_config(name.strip(), args)
+        results.append(r)
+        print(
+            f"\n{r['config']}: posted {r['posted_per_s']:.1f} msg/s ({r['acked']} acked, "
+            f"{r['late_sends']} sends >10 ms late)\n"
+            f"  delivery POST start -> frame read, per (message, console): p50 {r['p50']:.1f} ms, "
+            f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms; {r['deliveries']} deliveries, "
+            f"{r['missing']} missing\n"
+            f"  POST answered: p50 {r['post_p50']:.1f} ms, p99 {r['post_p99']:.1f} ms\n"
+            f"  claims/s {r['claims_per_s']:.0f} (won/lost {r['claims_won_lost']})"
+            + (
+                f"; pgbench raw conditional UPDATE {r['pgbench_claims_per_s']:.0f}/s"
+                if r["pgbench_claims_per_s"]
+                else ""
+            )
+            + f"\n  errors {r['errors'] or 'none'}; hub peak RSS "
+            + ", ".join(f"{x:.0f} MiB" for x in r["hub_peak_rss_mb"]),
+            flush=True,
+        )
+    print(f"\nload after: {os.getloadavg()}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
