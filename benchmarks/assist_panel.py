@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,13 +43,16 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from console.hubdata import conversation, packet  # noqa: E402
-from warmline.catalog.demo import ensure_demo_catalog  # noqa: E402
 from warmline.console.app import close_qasync_loop, install_asyncgen_hooks  # noqa: E402
 from warmline.console.client import HubClient  # noqa: E402
 from warmline.console.session import Session  # noqa: E402
 from warmline.console.widgets.main_window import MainWindow  # noqa: E402
 from warmline.domain.assist import AssistKind, AssistRequest  # noqa: E402
 
+CATALOG_MAIN = (
+    "import asyncio; from warmline.catalog.demo import ensure_demo_catalog; "
+    "asyncio.run(ensure_demo_catalog({url!r}))"
+)
 SPEC_SKUS = ["GX-240", "GX-220", "GX-200", "GX-180"]
 SUBS = ("GX-220", ["torque>=180Nm", "ip>=65"])
 
@@ -99,7 +104,7 @@ async def measure_one(window: MainWindow, request: AssistRequest) -> float:
     return (painted.at - t0) * 1000  # type: ignore[operator]
 
 
-async def bench(url: str, token: str, runs: int) -> dict[str, Any]:
+async def bench(url: str, token: str, runs: int, *, gc_freeze: bool = False) -> dict[str, Any]:
     session = Session(HubClient(url, token))
     session.auto_assist_delay = 0
     window = MainWindow(session, hub_url=url)
@@ -111,6 +116,9 @@ async def bench(url: str, token: str, runs: int) -> dict[str, Any]:
         await until(lambda: all(c.entry.finished for c in window.assistant.cards.values()))
         window.claim_button.click()
         await until(lambda: window.composer.edit.isEnabled())
+        if gc_freeze:
+            gc.collect()
+            gc.freeze()  # start-up objects leave the collector's view: shorter full collections
 
         raw = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"})
         spec_ms, subs_ms, spec_raw, subs_raw = [], [], [], []
@@ -160,6 +168,14 @@ class LagProbe:
         self.max_callback_ms = 0.0
         self.timer.timeout.connect(self._tick)
         self._orig = asyncio.events.Handle._run
+        self.max_gc_ms = 0.0
+        self._gc_t = 0.0
+
+    def _gc(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_t = time.perf_counter()
+        else:
+            self.max_gc_ms = max(self.max_gc_ms, (time.perf_counter() - self._gc_t) * 1000)
 
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed()
@@ -183,6 +199,7 @@ class LagProbe:
                     probe.slow_callbacks += 1
 
         asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        gc.callbacks.append(self._gc)
         self.clock.start()
         self.last = self.clock.nsecsElapsed()
         self.timer.start()
@@ -190,6 +207,7 @@ class LagProbe:
     def stop(self) -> None:
         self.timer.stop()
         asyncio.events.Handle._run = self._orig  # type: ignore[method-assign]
+        gc.callbacks.remove(self._gc)
 
 
 async def probe_only(seconds: float) -> dict[str, float]:
@@ -237,6 +255,7 @@ async def burst(window: MainWindow) -> dict[str, Any]:
         "max_gap_ms": probe.max_gap_ms,
         "max_callback_ms": probe.max_callback_ms,
         "slow_callbacks": probe.slow_callbacks,
+        "max_gc_ms": probe.max_gc_ms,
         "callbacks": probe.callbacks,
     }
 
@@ -244,10 +263,15 @@ async def burst(window: MainWindow) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() once the window is up (what-if for the app)"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="assist-bench-"))
     url_db = f"sqlite:///{tmp / 'hub.db'}"
-    asyncio.run(ensure_demo_catalog(url_db))
+    # the catalog loads in a child process: this one holds only what a console holds
+    # (SQLAlchemy and the catalog in here would make every garbage collection slower)
+    subprocess.run([sys.executable, "-c", CATALOG_MAIN.format(url=url_db)], check=True, capture_output=True)
     token = cli("agents", "add", "bench", "--skills", "all", "--database-url", url_db)
     bot = cli("bots", "add", "bench-bot", "--database-url", url_db)
     port = free_port()
@@ -277,12 +301,12 @@ def main() -> None:
         asyncio.set_event_loop(loop)
         install_asyncgen_hooks(loop)
         try:
-            res = loop.run_until_complete(bench(url, token, args.runs))
+            res = loop.run_until_complete(bench(url, token, args.runs, gc_freeze=args.gc_freeze))
         finally:
             close_qasync_loop(loop)
     finally:
         server.stop()
-    print(f"load average before/after: {os.getloadavg()}")
+    print(f"load average after: {os.getloadavg()}; gc.freeze(): {args.gc_freeze}")
     print(line("spec sheet: request -> card painted", res["spec"]))
     print(line("  baseline: GET /v1/catalog/products/{sku}", res["spec_raw"]))
     print(line("substitutes: request -> card painted", res["subs"]))
@@ -294,7 +318,8 @@ def main() -> None:
     )
     print(
         f"  largest stall: QTimer lateness {b['max_gap_ms']:.1f} ms; largest asyncio callback "
-        f"{b['max_callback_ms']:.1f} ms; callbacks > 16 ms: {b['slow_callbacks']} of {b['callbacks']}"
+        f"{b['max_callback_ms']:.1f} ms; callbacks > 16 ms: {b['slow_callbacks']} of {b['callbacks']}; "
+        f"longest garbage collection {b['max_gc_ms']:.1f} ms"
     )
     idle = res["idle"]
     print(
