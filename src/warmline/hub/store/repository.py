@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from warmline.hub.store.fast import FastStatement
 from warmline.hub.store.tables import (
     OPEN_STATUSES,
     AgentRow,
@@ -67,34 +69,40 @@ async def take_seq(session: AsyncSession, conversation_id: str, count: int = 1) 
 
 
 _conversations = ConversationRow.__table__.c
-# Built once: the message hot path pays no statement construction or cache-key cost.
-_RESERVE_SEQ = (
+# Built once, and on SQLite run in one thread round trip (see store/fast.py): these run on
+# every message POST.
+_RESERVE_SEQ = FastStatement(
     update(ConversationRow.__table__)
     .where(_conversations.id == bindparam("conversation_id"))
     .values(last_seq=_conversations.last_seq + bindparam("count"))
     .returning(_conversations.last_seq, _conversations.buyer, _conversations.ai_assistant)
 )
-_INSERT_MESSAGE = insert(MessageRow.__table__)
-_INSERT_IDEMPOTENCY = insert(IdempotencyRow.__table__)
+MESSAGE_COLUMNS = (
+    "id", "conversation_id", "seq", "author_kind", "author_name", "agent_id", "body", "internal", "created_at"
+)
+_INSERT_MESSAGE = FastStatement(insert(MessageRow.__table__), column_keys=MESSAGE_COLUMNS)
+_INSERT_IDEMPOTENCY = FastStatement(
+    insert(IdempotencyRow.__table__),
+    column_keys=("principal", "key", "request_hash", "response_status", "response_body", "created_at"),
+)
 
 
-async def reserve_seq(session: AsyncSession, conversation_id: str, count: int = 1) -> Row | None:
+async def reserve_seq(session: AsyncSession, conversation_id: str, count: int = 1) -> Any | None:
     """Reserve ``count`` message positions and read what a poster needs, in one statement:
     ``(last_seq, buyer, ai_assistant)`` after the bump, or None when there is no such
     conversation. Row-locks the conversation until the transaction ends."""
-    result = await session.execute(_RESERVE_SEQ, {"conversation_id": conversation_id, "count": count})
-    return result.first()
+    return await _RESERVE_SEQ.first(session, {"conversation_id": conversation_id, "count": count})
 
 
-async def insert_messages(session: AsyncSession, rows: list[dict[str, object]]) -> None:
-    """Plain INSERTs of message rows (no unit of work: nothing reads them back as objects)."""
-    if rows:
-        await session.execute(_INSERT_MESSAGE, rows[0] if len(rows) == 1 else rows)
+async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Plain INSERTs of message rows (``MESSAGE_COLUMNS``; no unit of work: nothing reads
+    them back as objects)."""
+    await _INSERT_MESSAGE.write(session, rows)
 
 
-async def insert_idempotency(session: AsyncSession, values: dict[str, object]) -> None:
+async def insert_idempotency(session: AsyncSession, values: dict[str, Any]) -> None:
     """Record a keyed request's answer; IntegrityError when (principal, key) is taken."""
-    await session.execute(_INSERT_IDEMPOTENCY, values)
+    await _INSERT_IDEMPOTENCY.rows(session, values)
 
 
 async def last_seq(session: AsyncSession, conversation_id: str) -> int:
@@ -164,26 +172,29 @@ async def set_handoff_status(
 
 
 _events = EventRow.__table__.c
-_EVENTS_AFTER = (
+_EVENTS_AFTER_STMT = (
     select(_events.id, _events.type, _events.created_at, _events.conversation_id)
     .add_columns(_events.handoff_id, _events.data)
     .where(_events.id > bindparam("after"))
     .order_by(_events.id)
     .limit(bindparam("limit"))
 )
-_EVENTS_AFTER_IN_CONVERSATION = _EVENTS_AFTER.where(_events.conversation_id == bindparam("conversation_id"))
+_EVENTS_AFTER = FastStatement(_EVENTS_AFTER_STMT)
+_EVENTS_AFTER_IN_CONVERSATION = FastStatement(
+    _EVENTS_AFTER_STMT.where(_events.conversation_id == bindparam("conversation_id"))
+)
 
 
 async def events_after(
     session: AsyncSession, after: int, *, limit: int, conversation_id: str | None = None
-) -> Sequence[Row]:
+) -> Sequence[Any]:
     """Log entries after ``after`` as plain rows with EventRow's attribute names (read on every
-    commit by the event feed: no ORM objects, statements built once)."""
+    commit by the event feed: no ORM objects, statement built once)."""
     params: dict[str, object] = {"after": after, "limit": limit}
     if conversation_id is None:
-        return (await session.execute(_EVENTS_AFTER, params)).all()
+        return await _EVENTS_AFTER.rows(session, params)
     params["conversation_id"] = conversation_id
-    return (await session.execute(_EVENTS_AFTER_IN_CONVERSATION, params)).all()
+    return await _EVENTS_AFTER_IN_CONVERSATION.rows(session, params)
 
 
 async def last_event_id(session: AsyncSession) -> int:
