@@ -331,3 +331,24 @@ async def test_stopping_the_hub_fails_its_running_jobs_cleanly(
         assert got["note_message_id"] is None
     finally:
         restarted.stop()
+
+
+async def test_a_model_that_does_not_answer_in_time_falls_back_to_the_template(
+    fake_llm: FakeLLM, monkeypatch, database_url: str, demo_templates
+) -> None:
+    monkeypatch.setenv("WARMLINE_LLM_TIMEOUT_SECONDS", "0.5")
+    fake_llm.mode = "hang"
+    await asyncio.to_thread(demo_templates.fill, database_url)
+    hub = await asyncio.to_thread(start_hub, database_url)
+    try:
+        _agent, token = await asyncio.to_thread(hub.create_agent, "eve", ["all"])
+        bot = await asyncio.to_thread(hub.create_bot, "bot")
+        ws = Workspace(hub, hub.base_url, bot, token, token, token, "", "")
+        handoff = (await open_handoff(ws))["handoff"]
+        job, _ = await run_job(ws, handoff["id"], {"kind": "draft"})
+        assert job["status"] == "done" and job["result"]["data"]["phrased_by"] == "template"
+        assert job["result"]["data"]["fallback_reason"].startswith("language model failed")
+        assert "GX-220" in job["result"]["text"] and job["result"]["citations"]
+    finally:
+        fake_llm.release()
+        await asyncio.to_thread(hub.stop)

@@ -181,6 +181,14 @@ async def test_accessories_compare_summary_and_search(workspace) -> None:
     assert error["msg"].startswith("no document matching 'poster' for GX-180, GX-220; documents: ")
     assert "GX-220 operating manual (rev. C)" in error["msg"]
 
+    # A part with only marketing copy is flagged as such.
+    job, _ = await run_job(ws, handoff["id"], {"kind": "spec", "skus": ["MK-PU-000"]})
+    assert (
+        "IP rating: IP67 (source: MK-PU-000 brochure) ⚠ marketing copy only, not verified"
+        in job["result"]["text"]
+    )
+    assert "Evidence: marketing copy only" in job["result"]["text"]
+
     job, _ = await run_job(ws, handoff["id"], {"kind": "search", "query": "washdown family:gearbox ip>=66"})
     hits = await _catalog(ws, "/search", q="washdown family:gearbox ip>=66", limit=10)
     assert hits and job["result"]["data"]["hits"] == hits
