@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
 
 from warmline.console.models.assist_model import REFUSED
-from warmline.console.widgets.transcript_view import author_line
+from warmline.console.widgets.transcript_view import author_line, bubble_text
 from warmline.domain.assist import AssistJob, AssistKind, AssistRequest
 from warmline.domain.models import HandoffCreated
 
@@ -153,6 +153,9 @@ def test_opening_a_handoff_fills_the_panel_notes_stay_internal_and_reopening_sho
         notes = [m for m in window.session.transcript.messages() if m.internal]
         assert {n.assist_job_id for n in notes} == {spec.entry.job_id, subs.entry.job_id}
         assert all(author_line(n).startswith("INTERNAL NOTE") for n in notes)
+        spec_note = next(n for n in notes if n.assist_job_id == spec.entry.job_id)
+        shown = bubble_text(spec_note)  # a long result is cut in the thread; the card has it all
+        assert spec_note.body.startswith(shown.rsplit("\n", 1)[0]) and "Assistant panel" in shown
         # ...and the buyer never sees them, over HTTP with the buyer's own token
         r = data.http.get(
             f"/v1/conversations/{gone.handoff.conversation_id}",
@@ -194,6 +197,18 @@ def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_conso
         await wait_until(lambda: done(card_for(window, AssistKind.SPEC, ["GX-240"])), "auto spec card")
         window.claim_button.click()
         await wait_until(lambda: window.composer.edit.isEnabled(), "claimed: composer enabled")
+
+        # SKU completion: the packet's SKUs at once, the catalog's after a pause in typing
+        panel.command.setFocus()
+        QTest.keyClicks(panel.command, "/spec GX-2")
+        offered = panel.completions.stringList
+        assert offered() == ["GX-240"]  # the packet's SKU, before the catalog answers
+        await wait_until(lambda: len(offered()) > 1, "catalog SKUs offered")
+        assert offered()[0] == "GX-240" and "GX-220" in offered()
+        panel.command.take_completion("GX-220")
+        assert panel.command.text() == "/spec GX-220 "
+        panel.completer.popup().hide()
+        panel.command.clear()
 
         # /subs typed into the command box (focused with Ctrl+K), Enter
         window.activateWindow()

@@ -502,12 +502,21 @@ class Session(QObject):
         self._sku_search = self.spawn(self._search_skus(prefix, limit), "assist-sku-search")
 
     async def _search_skus(self, prefix: str, limit: int) -> None:
-        try:
-            hits = await self.client.catalog_search(prefix, limit=limit)
-        except HubError as exc:
-            log.info("SKU completion search failed: %s", exc)
-            return
-        self.sku_hits.emit(prefix, hits)
+        # The catalog's search is full text, not a SKU prefix search ("GX-2" finds GX-240 only),
+        # so the SKU's leading letters ("GX") are searched too, wider; the panel keeps the
+        # hits that start like what was typed.
+        queries = [(prefix, limit)]
+        head = re.split(r"[^0-9A-Za-z]", prefix, maxsplit=1)[0]
+        if head and head != prefix:
+            queries.append((head, 50))
+        hits: list[dict[str, Any]] = []
+        for q, n in queries:
+            try:
+                hits += await self.client.catalog_search(q, limit=n)
+            except HubError as exc:
+                log.info("SKU completion search failed: %s", exc)
+        if hits:
+            self.sku_hits.emit(prefix, hits)
 
 
 ASSIST_EVENTS = frozenset(

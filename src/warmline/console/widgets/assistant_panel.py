@@ -9,6 +9,7 @@ session's AssistModel. Cards of the shown handoff only; newest on top; nothing h
 
 from __future__ import annotations
 
+import re
 import time
 from html import escape
 from pathlib import Path
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 COMPLETION_DEBOUNCE_MS = 200
 RENDER_BUDGET_S = 0.006  # card work per pass of the event loop; the rest waits for the next pass
 HISTORY_LIMIT = 50
+
+
+def _sku_key(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
 class CommandEdit(QLineEdit):
@@ -476,9 +481,12 @@ class AssistantPanel(QFrame):
             self._debounce.start()  # ask the catalog once typing pauses
 
     def _sku_candidates(self, word: str) -> list[str]:
-        w = word.casefold()
-        packet = [s for s in self.packet_skus if s.casefold().startswith(w)]
-        catalog = [s for s in self._catalog_skus if s.casefold().startswith(w) and s not in packet]
+        """SKUs starting like the word (case and punctuation ignored): the packet's first."""
+        w = _sku_key(word)
+        packet = [s for s in self.packet_skus if _sku_key(s).startswith(w)]
+        catalog = [
+            s for s in dict.fromkeys(self._catalog_skus) if _sku_key(s).startswith(w) and s not in packet
+        ]
         return packet + catalog
 
     def _offer(self, items: list[str], word: str) -> None:
@@ -498,7 +506,7 @@ class AssistantPanel(QFrame):
     def _on_sku_hits(self, prefix: str, hits: list[dict[str, Any]]) -> None:
         info = command_at_end(self.command.text())
         self._catalog_skus = [str(h.get("sku")) for h in hits if h.get("sku")]
-        if info.wants_sku and info.word.casefold().startswith(prefix.casefold()) and self.command.hasFocus():
+        if info.wants_sku and _sku_key(info.word).startswith(_sku_key(prefix)) and self.command.isVisible():
             self._offer(self._sku_candidates(info.word), info.word)
 
     # --- documents -----------------------------------------------------------------------

@@ -53,6 +53,20 @@ def pending_line(entry: OutboxEntry) -> str:
     return f"Sending… · {stamp}"
 
 
+NOTE_LINES = 6  # an assistant note shows this many lines here; the full result is its card
+
+
+def bubble_text(m: Message) -> str:
+    """What a bubble shows: the body, with an assistant note's long result cut to its head."""
+    if not (m.internal and m.assist_job_id):
+        return m.body
+    lines = m.body.splitlines()
+    if len(lines) <= NOTE_LINES + 1:
+        return m.body
+    rest = len(lines) - NOTE_LINES
+    return "\n".join([*lines[:NOTE_LINES], f"… {rest} more lines: the full result is in the Assistant panel"])
+
+
 def author_line(m: Message) -> str:
     """'Name · Role · 14:02' above a bubble."""
     stamp = m.created_at.astimezone().strftime("%H:%M")
@@ -85,7 +99,7 @@ class BubbleDelegate(QStyledItemDelegate):
             rect = QFontMetrics(small_font).boundingRect(QRect(0, 0, max_w, 100000), WRAP, m.body)
             return rect.width(), rect.height(), 0
         max_text = max(120, int(width * 0.72) - 2 * PAD)
-        rect = fm.boundingRect(QRect(0, 0, max_text, 100000), WRAP, m.body)
+        rect = fm.boundingRect(QRect(0, 0, max_text, 100000), WRAP, bubble_text(m))
         header_h = QFontMetrics(small_font).height() + HEADER_GAP
         bubble_w = max(rect.width(), 40) + 2 * PAD
         return bubble_w, rect.height(), header_h
@@ -175,7 +189,7 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(bubble, 12, 12)
         painter.setFont(body_font)
         painter.setPen(QColor(fg))
-        painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD), int(WRAP), m.body)
+        painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD), int(WRAP), bubble_text(m))
         if failed:
             painter.setOpacity(1.0)
             painter.setFont(small_font)
