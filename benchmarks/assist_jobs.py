@@ -147,6 +147,73 @@ async def measure(database_url: str, runs: int) -> list[tuple[str, list[float], 
     return out
 
 
+async def phases(database_url: str, runs: int) -> list[tuple[str, float, float]]:
+    """Where one job's time goes without HTTP (spec, 1 SKU), each phase timed in-process:
+    the hub's own functions in the order the runner calls them, no SSE, no task switch."""
+    from warmline.domain.models import EventType, NewHandoff
+    from warmline.hub import assist_jobs, service
+    from warmline.hub.assist_jobs import AssistRunner, _emit, _set, job_model
+    from warmline.hub.store.db import Database
+
+    db = Database(database_url)
+    await db.start()
+    try:
+        async with db.write() as tx:
+            agent, _ = await service.create_agent(tx, name=f"phases-{uuid.uuid4().hex[:6]}", skills=["all"])
+        spec = NewHandoff.model_validate(
+            {
+                "conversation": {
+                    "buyer": {"name": "B"},
+                    "messages": [{"author_kind": "buyer", "body": "hi"}],
+                },
+                "packet": PACKET,
+            }
+        )
+        async with db.write() as tx:
+            handoff_id = (await service.create_handoff(tx, spec=spec)).handoff.id
+        runner = AssistRunner(db, CatalogService(db.engine))
+        request = AssistRequest.model_validate(KINDS[0])
+        names = [
+            "POST checks (SKUs exist)",
+            "job row + assist.started",
+            "queued -> running + event",
+            "one progress write + event",
+            "the lookup itself",
+            "done + note + 2 events",
+        ]
+        times: list[list[float]] = [[] for _ in names]
+        for i in range(runs + 3):
+            t = [time.perf_counter()]
+            await runner.validate(request, handoff_id)
+            t.append(time.perf_counter())
+            async with db.write() as tx:
+                job = await assist_jobs.create_job(tx, agent=agent, handoff_id=handoff_id, request=request)
+            t.append(time.perf_counter())
+            for where, values in ((("queued",), {"status": "running"}), (("running",), {"progress": 500})):
+                async with db.write() as tx:
+                    row = await _set(tx, job.id, where=where, values=values)
+                    assert row is not None
+                    _emit(tx, EventType.ASSIST_PROGRESS, job_model(row))
+                t.append(time.perf_counter())
+            result = await run_assist(runner.catalog, request, None)
+            t.append(time.perf_counter())
+            await runner._finish_done(job.id, job, result)
+            t.append(time.perf_counter())
+            if i >= 3:
+                for k in range(len(names)):
+                    times[k].append((t[k + 1] - t[k]) * 1000)
+        return [(n, statistics.median(v), pct(v, 95)) for n, v in zip(names, times, strict=True)]
+    finally:
+        await db.close()
+
+
+def phase_table(rows: list[tuple[str, float, float]]) -> str:
+    lines = ["| phase (spec, 1 SKU, in-process) | p50 | p95 |", "|---|---|---|"]
+    lines += [f"| {n} | {a:.1f} ms | {b:.1f} ms |" for n, a, b in rows]
+    lines.append(f"| total | {sum(a for _n, a, _b in rows):.1f} ms | |")
+    return "\n".join(lines)
+
+
 def table(results: list[tuple[str, list[float], list[float]]]) -> str:
     lines = [
         "| kind | direct lookup p50 / p95 | job: POST → assist.completed p50 / p95 | job overhead p50 |",
@@ -173,19 +240,35 @@ async def main() -> None:
         print("SQLite")
         sqlite = await measure(f"sqlite:///{tmp}/bench.db", args.runs)
         sections.append(("SQLite", sqlite))
+        sqlite_phases = await phases(f"sqlite:///{tmp}/bench.db", args.runs)
+        print(phase_table(sqlite_phases))
     if args.postgres:
         name = f"warmline_bench_{uuid.uuid4().hex[:8]}"
         admin = await asyncpg.connect(args.postgres)
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
             print("PostgreSQL")
-            pg = await measure(f"{args.postgres.rsplit('/', 1)[0]}/{name}", args.runs)
+            pg_url = f"{args.postgres.rsplit('/', 1)[0]}/{name}"
+            pg = await measure(pg_url, args.runs)
             sections.append(("PostgreSQL", pg))
+            pg_phases = await phases(pg_url, args.runs)
+            print(phase_table(pg_phases))
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
     load_after = os.getloadavg()
     text = "\n\n".join(f"**{db}**\n\n{table(res)}" for db, res in sections)
+    text += "\n\nWhere a job's time goes, the same steps timed in-process without HTTP (SQLite"
+    text += ", then PostgreSQL" if args.postgres else ""
+    text += "):\n\n" + phase_table(sqlite_phases)
+    if args.postgres:
+        text += "\n\n" + phase_table(pg_phases)
+    text += (
+        "\n\nThe rest of the end-to-end job overhead (not broken down further here) is HTTP on "
+        "loopback, the job's task waking on the hub's event loop, the event feed and SSE delivery, "
+        "and the GIL (the embedded hub runs in a thread of the benchmark's own process, beside the "
+        "client and the baseline); on this loaded machine it dominates. No target was set for issue 5."
+    )
     print(text)
     if args.write:
         body = (
