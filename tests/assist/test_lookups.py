@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from warmline.assist.lookups import (
     DraftFacts,
+    _cite_source,
+    _Cites,
     check_constraint,
     compare_rows,
     keeps_facts,
@@ -141,3 +143,19 @@ def test_facts_check_and_sources_list() -> None:
     cites = [Citation(sku="A", title="A datasheet", kind="datasheet", ref="a.pdf"), Citation(title="Notes")]
     assert with_sources("Body", cites) == "Body\n\nSources:\n- A datasheet (datasheet) [a.pdf]\n- Notes"
     assert with_sources("Body", []).endswith("Sources: none (no catalog document backs this).")
+
+
+def test_a_verdict_source_is_cited_by_the_documents_full_title() -> None:
+    docs = [
+        ("GX-240 operating manual (rev. B)", "manual", "m.md"),
+        ("GX-240 datasheet", "datasheet", "p.jsonl"),
+    ]
+    cites = _Cites()
+    _cite_source(cites, "GX-240", "GX-240 operating manual (rev. B) (manual); sources disagree", docs)
+    _cite_source(cites, "GX-240", "GX-240 datasheet (datasheet)", docs)
+    _cite_source(cites, "GX-9", "Old sheet (datasheet)", [])  # unknown document: read from the text
+    assert [(c.title, c.kind, c.ref) for c in cites.items] == [
+        ("GX-240 operating manual (rev. B)", "manual", "m.md"),
+        ("GX-240 datasheet", "datasheet", "p.jsonl"),
+        ("Old sheet", "datasheet", ""),
+    ]

@@ -273,6 +273,7 @@ async def substitutes(
         lines.append(f"Not checked (could not read): {'; '.join(skipped)}")
     if not candidates:
         lines.append("No active substitute found in the catalog.")
+    docs = await _document_refs(catalog, [c.product.sku for c in candidates])
     for cand in candidates:
         asked = [v for v in cand.verdicts if not v.implicit]
         head = f"{cand.rank}. {cand.product.sku} — {cand.product.name}"
@@ -287,12 +288,7 @@ async def substitutes(
             lines.append(f"   Confidence: {cand.confidence_note}")
         for v in cand.verdicts:
             if v.source and v.actual is not None:
-                title = v.source.split(" (")[0]
-                kind = ""
-                m = re.match(r"^.*? \((\w+)\)", v.source)
-                if m:
-                    kind = m.group(1)
-                cites.add(cand.product.sku, title, kind)
+                _cite_source(cites, cand.product.sku, v.source, docs.get(cand.product.sku, []))
     return AssistResult(
         title=f"Substitutes for {original.sku}",
         text="\n".join(lines),
@@ -305,6 +301,38 @@ async def substitutes(
             "candidates": [c.model_dump(mode="json") for c in candidates],
         },
     )
+
+
+async def _document_refs(
+    catalog: CatalogService, skus: Sequence[str]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """(title, kind, ref) of every document of these SKUs, longest title first."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    if not skus:
+        return out
+    p, d = ct.products, ct.documents
+    async with catalog.engine.connect() as conn:
+        rows = await conn.execute(
+            select(p.c.sku, d.c.title, d.c.kind, d.c.ref, d.c.origin)
+            .join(p, p.c.id == d.c.product_id)
+            .where(p.c.sku.in_(list(dict.fromkeys(skus))))
+        )
+        for r in rows:
+            out.setdefault(r.sku, []).append((r.title, r.kind, r.ref or r.origin or ""))
+    for docs in out.values():
+        docs.sort(key=lambda t: -len(t[0]))
+    return out
+
+
+def _cite_source(cites: _Cites, sku: str, source: str, docs: Sequence[tuple[str, str, str]]) -> None:
+    """Cite the document a verdict's ``source`` ("<title> (<kind>)[; ...]") names."""
+    for title, kind, ref in docs:
+        if source.startswith(f"{title} ("):
+            cites.add(sku, title, kind, ref)
+            return
+    m = re.match(r"^(.*?) \((\w+)\)", source)
+    if m:
+        cites.add(sku, m.group(1), m.group(2))
 
 
 # --- accessories -----------------------------------------------------------------------
@@ -748,13 +776,15 @@ async def draft(
 
 async def search(catalog: CatalogService, query: str) -> AssistResult:
     hits = await catalog.search(query, limit=MAX_SEARCH_HITS)
+    docs = await _document_refs(catalog, [h.sku for h in hits if h.doc_title])
     cites = _Cites()
     lines = [f"{len(hits)} result{'s' if len(hits) != 1 else ''} for {query!r}"]
     for h in hits:
         line = f"- {h.sku} — {h.name} ({h.family.replace('_', ' ')}, {h.status.value})"
         if h.doc_title:
             line += f": “{h.snippet}” ({h.doc_title})"
-            cites.add(h.sku, h.doc_title, h.doc_kind.value if h.doc_kind else "")
+            ref = next((r for t, _k, r in docs.get(h.sku, []) if t == h.doc_title), "")
+            cites.add(h.sku, h.doc_title, h.doc_kind.value if h.doc_kind else "", ref)
         lines.append(line)
     if not hits:
         lines.append("Nothing in the catalog matches.")
