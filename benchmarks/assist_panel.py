@@ -48,6 +48,7 @@ from warmline.console.client import HubClient  # noqa: E402
 from warmline.console.session import Session  # noqa: E402
 from warmline.console.widgets.main_window import MainWindow  # noqa: E402
 from warmline.domain.assist import AssistKind, AssistRequest  # noqa: E402
+from warmline.domain.models import Event, EventType  # noqa: E402
 
 CATALOG_MAIN = (
     "import asyncio; from warmline.catalog.demo import ensure_demo_catalog; "
@@ -87,6 +88,10 @@ async def until(cond: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.001)
 
 
+TAIL: dict[str, list[float]] = {}  # kind -> ms from assist.completed received to the card painted
+ARRIVED: dict[str, float] = {}  # job id -> perf_counter when its assist.completed reached the session
+
+
 async def measure_one(window: MainWindow, request: AssistRequest) -> float:
     panel = window.assistant
     t0 = time.perf_counter()
@@ -101,12 +106,22 @@ async def measure_one(window: MainWindow, request: AssistRequest) -> float:
     card.body.update()
     await until(lambda: painted.at is not None)
     card.body.removeEventFilter(painted)
-    return (painted.at - t0) * 1000  # type: ignore[operator]
+    assert painted.at is not None and card.entry.job_id is not None
+    TAIL.setdefault(request.kind.value, []).append((painted.at - ARRIVED[card.entry.job_id]) * 1000)
+    return (painted.at - t0) * 1000
 
 
 async def bench(url: str, token: str, runs: int, *, gc_freeze: bool = False) -> dict[str, Any]:
     session = Session(HubClient(url, token))
     session.auto_assist_delay = 0
+    apply_event = session.apply_event
+
+    def timed_apply(event: Event) -> None:  # the console's own share starts here
+        if event.type == EventType.ASSIST_COMPLETED:
+            ARRIVED[event.data["job"]["id"]] = time.perf_counter()
+        apply_event(event)
+
+    session.apply_event = timed_apply  # type: ignore[method-assign]
     window = MainWindow(session, hub_url=url)
     window.show()
     session.start()
@@ -308,8 +323,10 @@ def main() -> None:
         server.stop()
     print(f"load average after: {os.getloadavg()}; gc.freeze(): {args.gc_freeze}")
     print(line("spec sheet: request -> card painted", res["spec"]))
+    print(line("  console share: event received -> painted", TAIL["spec"]))
     print(line("  baseline: GET /v1/catalog/products/{sku}", res["spec_raw"]))
     print(line("substitutes: request -> card painted", res["subs"]))
+    print(line("  console share: event received -> painted", TAIL["subs"]))
     print(line("  baseline: GET .../substitutes?constraint=", res["subs_raw"]))
     b = res["burst"]
     print(

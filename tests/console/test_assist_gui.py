@@ -300,7 +300,7 @@ def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_conso
 
 
 def test_composer_loses_no_keystroke_during_a_burst_of_20_lookups(data, open_console, run):
-    gearbox_handoff(data, "Burst AB", products=PLAIN)
+    h = gearbox_handoff(data, "Burst AB", products=PLAIN)
     window = open_console(data.base_url, data.token("anna"))
     window.session.auto_assist_delay = 0
     panel = window.assistant
@@ -312,18 +312,22 @@ def test_composer_loses_no_keystroke_during_a_burst_of_20_lookups(data, open_con
         window.claim_button.click()
         await wait_until(lambda: window.composer.edit.isEnabled(), "claimed")
         before = len(cards(window))
-        for i in range(20):
-            kind = ("spec", "subs", "acc")[i % 3]
-            panel.run_command(f"/{kind} {skus[i % len(skus)]}")
-        await wait_until(lambda: len(cards(window)) == before + 20, "20 cards")
+        started = [
+            panel.run_command(f"/{('spec', 'subs', 'acc')[i % 3]} {skus[i % len(skus)]}") for i in range(20)
+        ]
+        assert before == 1 and all(started)
         window.composer.edit.setFocus()
         QTest.keyClicks(window.composer.edit, typed)  # while the 20 run and their events arrive
+        entries = window.session.assist.entries(h.handoff.id)
         await wait_until(
-            lambda: len(cards(window)) == before + 20 and all(done(c) for c in cards(window)),
-            "all 20 done",
-            60,
+            lambda: len(entries) == 21 and all(e.status == "done" for e in entries), "all done", 60
         )
+        await wait_until(lambda: panel.settled, "the panel caught up")
         assert window.composer.edit.toPlainText() == typed
+        # the 12 newest as cards, all done, newest on top; the rest one click away
+        assert [c.entry.key for c in cards(window)] == [e.key for e in reversed(entries)][:12]
+        assert all(map(done, cards(window)))
+        assert "9 earlier results" in panel.earlier_button.text()
         assert panel.running_label.text() == ""
 
     run(scenario())

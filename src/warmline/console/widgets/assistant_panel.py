@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from warmline.console.session import Session
 
 COMPLETION_DEBOUNCE_MS = 200
+CARD_LIMIT = 12  # cards shown at once; older results wait behind "Show earlier results"
 RENDER_BUDGET_S = 0.006  # card work per pass of the event loop; the rest waits for the next pass
 HISTORY_LIMIT = 50
 
@@ -274,6 +276,12 @@ class AssistantPanel(QFrame):
         self.cards_layout.setContentsMargins(0, 0, 4, 0)
         self.cards_layout.setSpacing(8)
         self.cards_layout.addWidget(self.hint)
+        self.card_limit = CARD_LIMIT
+        self.earlier_button = QPushButton("")
+        self.earlier_button.setObjectName("assistEarlier")
+        self.earlier_button.clicked.connect(self.show_earlier)
+        self.earlier_button.hide()
+        self.cards_layout.addWidget(self.earlier_button)
         self.cards_layout.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setObjectName("assistScroll")
@@ -339,8 +347,10 @@ class AssistantPanel(QFrame):
             card.deleteLater()
         self.cards = {}
         self._pending = {}
-        for entry in self.model.entries(handoff_id):  # oldest first: the newest ends on top
+        self.card_limit = CARD_LIMIT
+        for entry in self.model.entries(handoff_id)[-self.card_limit :]:
             self._queue(entry)
+        self._update_earlier()
         self.command.setEnabled(handoff_id is not None)
         self.error.hide()
         self._update_hint()
@@ -359,7 +369,7 @@ class AssistantPanel(QFrame):
         self.hint.setVisible(not self.cards and not self._pending)
 
     def _update_running(self) -> None:
-        n = sum(1 for c in self.cards.values() if c.entry.active)
+        n = len(self.model.active(self.handoff_id)) if self.handoff_id else 0
         self.running_label.setText(f"{n} running" if n else "")
 
     def _queue(self, entry: AssistEntry) -> None:
@@ -370,17 +380,27 @@ class AssistantPanel(QFrame):
         if not self._pump.isActive():
             self._pump.start()
 
+    def _order(self) -> dict[str, int]:
+        """Entry key -> position in the handoff's history (higher = newer)."""
+        return {e.key: i for i, e in enumerate(self.model.entries(self.handoff_id))}
+
     def _render_some(self) -> None:
         t0 = time.perf_counter()
+        order: dict[str, int] | None = None
         while self._pending:
             key = next(iter(self._pending))
             entry = self._pending.pop(key)
             if entry.handoff_id != self.handoff_id:
                 continue
             card = self.cards.get(key)
+            if card is None:
+                order = order or self._order()
+                if order.get(key, -1) < len(order) - self.card_limit:
+                    continue  # an older result kept behind "Show earlier results"
             heavy = card is None or card.needs_body(entry)
             if card is None:
-                self._add_card(entry)
+                self._add_card(entry, order or self._order())
+                self._trim(order or self._order())
             else:
                 card.update_entry(entry)
             # a new card or a finished body costs its text layout in Qt's next layout pass
@@ -389,8 +409,30 @@ class AssistantPanel(QFrame):
                 break
         self.hint.setVisible(not self.cards and not self._pending)
         self._update_running()
+        self._update_earlier()
         if self._pending:
             self._pump.start()
+
+    def _trim(self, order: dict[str, int]) -> None:
+        """Keep the newest card_limit cards; the oldest go behind "Show earlier results"."""
+        while len(self.cards) > self.card_limit:
+            oldest = min(self.cards, key=lambda k: order.get(k, -1))
+            card = self.cards.pop(oldest)
+            self.cards_layout.removeWidget(card)
+            card.deleteLater()
+
+    def _update_earlier(self) -> None:
+        hidden = max(0, len(self.model.entries(self.handoff_id)) - self.card_limit)
+        self.earlier_button.setText(f"Show {hidden} earlier result{'s' if hidden != 1 else ''}")
+        self.earlier_button.setVisible(hidden > 0)
+
+    def show_earlier(self) -> None:
+        """Bring the next CARD_LIMIT older results back (built by the pump, below the others)."""
+        self.card_limit += CARD_LIMIT
+        entries = self.model.entries(self.handoff_id)
+        for entry in reversed(entries[-self.card_limit :]):
+            if entry.key not in self.cards:
+                self._queue(entry)
 
     def _on_removed(self, entry: AssistEntry) -> None:
         self._pending.pop(entry.key, None)
@@ -405,15 +447,17 @@ class AssistantPanel(QFrame):
         """True when every known change is on screen (tests and benchmarks wait for this)."""
         return not self._pending
 
-    def _add_card(self, entry: AssistEntry) -> AssistCard:
+    def _add_card(self, entry: AssistEntry, order: dict[str, int]) -> AssistCard:
         card = AssistCard(entry)
         card.insert_requested.connect(self.insert_requested)
         card.cancel_requested.connect(self.cancel)
         card.run_requested.connect(self.run_request)
         card.document_requested.connect(self.open_document)
         card.copied.connect(lambda _t: self.notice.emit("success", "Copied to the clipboard."))
+        mine = order.get(entry.key, len(order))
+        above = sum(1 for k in self.cards if order.get(k, -1) > mine)
         self.cards[entry.key] = card
-        self.cards_layout.insertWidget(1, card)  # newest on top (index 0 is the hint)
+        self.cards_layout.insertWidget(1 + above, card)  # newest on top (index 0 is the hint)
         return card
 
     # --- commands ------------------------------------------------------------------------
