@@ -142,7 +142,10 @@ async def run_job(
     ws: Workspace, handoff_id: str, body: dict[str, Any], *, token: str | None = None, timeout: float = 20
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """POST a job and read the agent's event stream until it finishes; returns (job, its events)."""
-    async with ws.client(token or ws.ana) as client, SSEReader(client) as stream:
+    async with ws.client(token or ws.ana) as client:
+        # resume from a known log position, so nothing can slip between connecting and the POST
+        since = (await client.get("/v1/handoffs", params={"limit": 1})).json()["last_event_id"]
+    async with ws.client(token or ws.ana) as client, SSEReader(client, last_event_id=since) as stream:
         r = await client.post(f"/v1/handoffs/{handoff_id}/assist", json=body)
         assert r.status_code == 202, r.text
         job = r.json()
