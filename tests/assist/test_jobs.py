@@ -352,3 +352,56 @@ async def test_a_model_that_does_not_answer_in_time_falls_back_to_the_template(
     finally:
         fake_llm.release()
         await asyncio.to_thread(hub.stop)
+
+
+async def test_a_job_that_takes_too_long_fails_and_frees_its_slot(
+    fake_llm: FakeLLM, database_url: str, demo_templates
+) -> None:
+    """The runner in-process on a real database, its model a real (hanging) HTTP server."""
+    from warmline.catalog.service import CatalogService
+    from warmline.domain.models import NewHandoff
+    from warmline.escalation.llm import ChatPhraser
+    from warmline.hub import service
+    from warmline.hub.store.db import Database
+
+    from .conftest import gearbox_packet, new_conversation
+
+    fake_llm.mode = "hang"
+    await asyncio.to_thread(demo_templates.fill, database_url)
+    db = Database(database_url)
+    await db.start()
+    runner = assist_jobs.AssistRunner(
+        db,
+        CatalogService(db.engine),
+        phraser=ChatPhraser(fake_llm.url, "fake-1"),
+        job_timeout=0.5,
+        concurrency=1,
+    )
+    try:
+        async with db.write() as tx:
+            agent, _ = await service.create_agent(tx, name="fay", skills=["all"])
+            spec = NewHandoff.model_validate({"conversation": new_conversation(), "packet": gearbox_packet()})
+            handoff = (await service.create_handoff(tx, spec=spec)).handoff
+        jobs = []
+        for request in (
+            AssistRequest(kind=AssistKind.DRAFT),
+            AssistRequest(kind=AssistKind.SPEC, skus=["GX-220"]),
+        ):
+            async with db.write() as tx:
+                jobs.append(
+                    await assist_jobs.create_job(tx, agent=agent, handoff_id=handoff.id, request=request)
+                )
+            runner.launch(jobs[-1].id)
+        for _ in range(1000):
+            async with db.read() as session:
+                got = [await assist_jobs.get_job(session, j.id) for j in jobs]
+            if all(j.status.finished for j in got):
+                break
+            await asyncio.sleep(0.01)
+        draft, spec_job = got
+        assert draft.status == "failed" and draft.error == "the lookup took longer than 0.5 s"
+        assert spec_job.status == "done"  # it waited for the only slot, which the timeout freed
+    finally:
+        fake_llm.release()
+        await runner.aclose()
+        await db.close()

@@ -48,6 +48,7 @@ ACTIVE = (AssistStatus.QUEUED.value, AssistStatus.RUNNING.value)
 RESTARTED = "the hub restarted before this finished"
 STOPPED = "the hub stopped before this finished"
 DEFAULT_CONCURRENCY = 4
+JOB_TIMEOUT = 120.0  # seconds; the language model has its own, shorter, timeout
 MAX_PAGE = 200
 
 _EVENT_FOR = {
@@ -270,11 +271,13 @@ class AssistRunner:
         phraser: ChatPhraser | None = None,
         llm_timeout: float = 20.0,
         concurrency: int = DEFAULT_CONCURRENCY,
+        job_timeout: float = JOB_TIMEOUT,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.phraser = phraser
         self.llm_timeout = llm_timeout
+        self.job_timeout = job_timeout
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._committing: set[str] = set()
@@ -363,16 +366,25 @@ class AssistRunner:
                         raise JobGone(job_id)
                     _emit(ptx, EventType.ASSIST_PROGRESS, job_model(prow))
 
+            deadline = asyncio.timeout(self.job_timeout)  # a stuck lookup must not hold a slot
             try:
-                result = await run_assist(
-                    self.catalog,
-                    job.request,
-                    packet,
-                    phraser=self.phraser,
-                    llm_timeout=self.llm_timeout,
-                    progress=progress,
-                )
+                async with deadline:
+                    result = await run_assist(
+                        self.catalog,
+                        job.request,
+                        packet,
+                        phraser=self.phraser,
+                        llm_timeout=self.llm_timeout,
+                        progress=progress,
+                    )
             except JobGone:
+                return
+            except TimeoutError as exc:
+                if not deadline.expired():
+                    log.exception("assistant job %s failed", job_id)
+                    await self._finish_failed(job_id, f"the lookup failed: {type(exc).__name__}: {exc}"[:500])
+                else:
+                    await self._finish_failed(job_id, f"the lookup took longer than {self.job_timeout:g} s")
                 return
             except AssistError as exc:
                 await self._finish_failed(job_id, str(exc))
