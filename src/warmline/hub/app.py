@@ -157,6 +157,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     for router in optional_routers():
         v1.include_router(router)
     app.include_router(v1)
+    conversations.install_fast_routes(app)  # buyers' message POSTs skip FastAPI's layers
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -51,6 +51,21 @@ class PrincipalCache:
         if len(self._items) >= self.max_entries:
             self._items.clear()
         self._items[token] = (time.monotonic() + self.ttl, principal)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (as HTTPBearer reads it)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if not scheme or not token or scheme.lower() != "bearer":
+        return None
+    return token
+
+
+def cached_principal(app: Any, token: str) -> Principal | None:
+    """The principal behind ``token`` if the app's cache knows it (no database read)."""
+    cache: PrincipalCache = app.state.principals
+    return cache.get(service.hash_token(token))
 
 
 async def current_principal(
