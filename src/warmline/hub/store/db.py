@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from warmline.domain.models import EventType
 from warmline.hub.settings import async_database_url, is_sqlite, plain_postgres_url
+from warmline.hub.store.fast import FastStatement
 from warmline.hub.store.tables import EventRow
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ EVENT_LOCK_KEY = 0x57A7_11E5
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-_INSERT_EVENTS = insert(EventRow.__table__)
+_INSERT_EVENT = FastStatement(
+    insert(EventRow.__table__), column_keys=("type", "created_at", "conversation_id", "handoff_id", "data")
+)
 _APPEND_EVENTS_PG = text(
     """
     WITH l AS (SELECT pg_advisory_xact_lock(:k)),
@@ -264,7 +267,7 @@ class Database:
                 for ev in tx.events
             ]
             # plain INSERTs (statements built once): no ORM unit of work for an append-only log
-            await session.execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
+            await _INSERT_EVENT.write(session, rows)  # one thread round trip for one event
             return
         # PostgreSQL: lock, insert and notify in ONE statement. The lock is held to commit
         # (so the next writer's event ids come after ours AND become visible after ours: a
