@@ -247,24 +247,25 @@ async def burst(window: MainWindow) -> dict[str, Any]:
     probe = LagProbe()
     probe.start()
     t0 = time.perf_counter()
+    model = panel.model
     keys = [panel.run_request(kinds[i % len(kinds)]) for i in range(20)]
     for i in range(0, len(typed), 6):  # typing while the jobs run: 6 keys every 10 ms
         QTest.keyClicks(window.composer.edit, typed[i : i + 6])
         await asyncio.sleep(0.01)
     try:
         await until(
-            lambda: panel.settled and all(k in panel.cards and panel.cards[k].entry.finished for k in keys),
+            lambda: panel.settled and all(model.entry(k).finished for k in keys),
             60,
         )
     except TimeoutError:
-        print([(panel.cards[k].entry.status, panel.cards[k].entry.job_id) for k in keys if k in panel.cards])
+        print([(model.entry(k).status, model.entry(k).job_id) for k in keys])
         raise
     total = (time.perf_counter() - t0) * 1000
     await asyncio.sleep(0.05)
     probe.stop()
     return {
         "total_ms": total,
-        "done": sum(panel.cards[k].entry.status == "done" for k in keys),
+        "done": sum(model.entry(k).status == "done" for k in keys),
         "lost_keys": len(typed) - len(window.composer.edit.toPlainText()),
         "text_equal": window.composer.edit.toPlainText() == typed,
         "max_gap_ms": probe.max_gap_ms,

@@ -84,6 +84,9 @@ class BubbleDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self._view = view
+        # text measurements per (message, width, font): the list view asks every row's size on
+        # each relayout (a new message, a resize), and measuring long wrapped text is the cost
+        self._measured: dict[tuple[str, int, int, str], tuple[int, int, int]] = {}
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
         body = QFont(option.font)
@@ -92,7 +95,16 @@ class BubbleDelegate(QStyledItemDelegate):
         return body, small
 
     def _geometry(self, m: Message, width: int, body_font: QFont, small_font: QFont) -> tuple[int, int, int]:
-        """(bubble width, text height, header height) for a message at this view width."""
+        """(bubble width, text height, header height) for a message at this view width (memoised)."""
+        key = (m.id, len(m.body), width, body_font.key())
+        hit = self._measured.get(key)
+        if hit is None:
+            if len(self._measured) > 20000:
+                self._measured.clear()
+            hit = self._measured[key] = self._measure(m, width, body_font, small_font)
+        return hit
+
+    def _measure(self, m: Message, width: int, body_font: QFont, small_font: QFont) -> tuple[int, int, int]:
         fm = QFontMetrics(body_font)
         if m.author_kind == AuthorKind.SYSTEM and not m.internal:
             max_w = max(120, width - 4 * SIDE)
