@@ -238,6 +238,13 @@ async def seed(database_url: str, *, buyers: int, agents: int, handoffs: int) ->
 # --- the phases -------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(hist: Counter[int], p: float) -> float:
     """Percentile (ms) of a 0.1 ms-bucket histogram."""
     total = sum(hist.values())
@@ -260,14 +267,30 @@ async def post_load(urls: list[str], buyers: list[tuple[str, str]], rate: float,
     post_ms: list[float] = []
     interval = len(buyers) / rate  # each buyer's period
     t0 = time.monotonic() + 0.2
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    limits = httpx.Limits(max_connections=4 * len(buyers), max_keepalive_connections=4 * len(buyers))
     clients = [httpx.AsyncClient(base_url=u, timeout=30, limits=limits) for u in urls]
     late: list[float] = []
 
-    async def buyer(i: int, cid: str, token: str) -> None:
+    async def send(c: httpx.AsyncClient, path: str, headers: dict[str, str], body: str) -> None:
         nonlocal acked
+        start = time.perf_counter()
+        try:
+            r = await c.post(path, json={"body": body}, headers={**headers, "Idempotency-Key": body})
+            if r.status_code == 201:
+                acked += 1
+                post_ms.append((time.perf_counter() - start) * 1000)
+            else:
+                errors[str(r.status_code)] += 1
+        except httpx.HTTPError as exc:
+            errors[type(exc).__name__] += 1
+
+    sends: list[asyncio.Task[None]] = []
+
+    async def buyer(i: int, cid: str, token: str) -> None:
+        """Open loop: each message leaves on schedule, whether or not the last one was answered."""
         c = clients[i % len(clients)]
         headers = {"Authorization": f"Bearer {token}"}
+        path = f"/v1/conversations/{cid}/messages"
         n = 0
         while True:
             due = t0 + (i / len(buyers)) * interval + n * interval
@@ -278,31 +301,20 @@ async def post_load(urls: list[str], buyers: list[tuple[str, str]], rate: float,
                 await asyncio.sleep(delay)
             else:
                 late.append(-delay)
-            start = time.perf_counter()
-            body = f"L{time.time_ns()}-{i}-{n}"
-            try:
-                r = await c.post(
-                    f"/v1/conversations/{cid}/messages",
-                    json={"body": body},
-                    headers={**headers, "Idempotency-Key": body},
-                )
-                if r.status_code == 201:
-                    acked += 1
-                    post_ms.append((time.perf_counter() - start) * 1000)
-                else:
-                    errors[str(r.status_code)] += 1
-            except httpx.HTTPError as exc:
-                errors[type(exc).__name__] += 1
+            sends.append(asyncio.create_task(send(c, path, headers, f"L{time.time_ns()}-{i}-{n}")))
             n += 1
 
     started = time.monotonic()
     await asyncio.gather(*[buyer(i, cid, tok) for i, (cid, tok) in enumerate(buyers)])
+    offered = len(sends) / (time.monotonic() - started)
+    await asyncio.gather(*sends)
     elapsed = time.monotonic() - started
     for c in clients:
         await c.aclose()
     post_ms.sort()
     return {
         "acked": acked,
+        "offered": offered,
         "rate": acked / elapsed,
         "errors": dict(errors),
         "post_p50": statistics.median(post_ms) if post_ms else float("nan"),
@@ -435,8 +447,17 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             line = w.stdout.readline().strip()
             if line != "ready":
                 raise RuntimeError(f"console process failed to connect: {line!r}")
+        pids = {
+            "hubs": [h.proc.pid for h in hubs],
+            "consoles": [w.pid for w in workers],
+            "buyers": [os.getpid()],
+        }
+        cpu0 = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
+        wall0 = time.monotonic()
         load = asyncio.run(post_load(urls, data["buyers"], args.rate, args.seconds))
         time.sleep(args.grace)
+        wall = time.monotonic() - wall0
+        cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu0[k]) / wall for k, v in pids.items()}
         hist: Counter[int] = Counter()
         received: list[int] = []
         ended = refused = 0
@@ -462,6 +483,7 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "config": f"{instances} × hub on {'PostgreSQL' if engine == 'pg' else 'SQLite'}",
             "consoles": args.consoles,
             "posted_per_s": load["rate"],
+            "offered_per_s": load["offered"],
             "acked": load["acked"],
             "p50": pct(hist, 50),
             "p99": pct(hist, 99),
@@ -481,6 +503,7 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "claims_won_lost": (claims["won"], claims["lost"]),
             "pgbench_claims_per_s": baseline,
             "hub_peak_rss_mb": rss,
+            "cpu_cores_used": cpu,
         }
     finally:
         for w in workers:
@@ -537,7 +560,9 @@ def main() -> None:
         r = run_config(name.strip(), args)
         results.append(r)
         print(
-            f"\n{r['config']}: posted {r['posted_per_s']:.1f} msg/s ({r['acked']} acked, "
+            f"\n{r['config']}: offered {r['offered_per_s']:.1f} msg/s, "
+            f"acknowledged {r['posted_per_s']:.1f}/s "
+            f"({r['acked']} acked, "
             f"{r['late_sends']} sends >10 ms late)\n"
             f"  delivery POST start -> frame read, per (message, console): p50 {r['p50']:.1f} ms, "
             f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms; {r['deliveries']} deliveries, "
@@ -550,7 +575,9 @@ def main() -> None:
                 else ""
             )
             + f"\n  errors {r['errors'] or 'none'}; hub peak RSS "
-            + ", ".join(f"{x:.0f} MiB" for x in r["hub_peak_rss_mb"]),
+            + ", ".join(f"{x:.0f} MiB" for x in r["hub_peak_rss_mb"])
+            + "\n  CPU during the load (cores): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_cores_used"].items()),
             flush=True,
         )
     print(f"\nload after: {os.getloadavg()}", flush=True)

@@ -231,7 +231,7 @@ async def test_feed_holds_a_contiguous_window_and_streams_replay_older_cursors(s
         stream = stream_events(feed, ben, last_event_id=1, keepalive_seconds=60)
         ids: list[int] = []
         async for chunk in stream:
-            ids += [int(line[4:]) for line in chunk.splitlines() if line.startswith("id: ")]
+            ids += [int(line[4:]) for line in chunk.decode().splitlines() if line.startswith("id: ")]
             if ids and ids[-1] == 11:
                 break
         await stream.aclose()

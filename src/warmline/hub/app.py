@@ -88,7 +88,11 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         await db.start()
-        feed = EventFeed(db, poll_seconds=settings.sse_poll_seconds)
+        feed = EventFeed(
+            db,
+            poll_seconds=settings.sse_poll_seconds,
+            tick_seconds=min(1.0, settings.sse_keepalive_seconds / 2),  # keepalives on time
+        )
         await feed.start()
         app.state.db = db
         app.state.feed = feed

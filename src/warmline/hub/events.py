@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from warmline.domain.models import Event, EventType, PrincipalKind
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 FEED_CAPACITY = 5000
+# Streams are woken at most this often: a burst of commits reaches them as one write each.
+COALESCE_SECONDS = 0.015
+# Streams wait without timers of their own; the feed wakes them this often (keepalives).
+TICK_SECONDS = 1.0
 BUYER_EVENT_TYPES = {EventType.CONVERSATION_CREATED.value, EventType.MESSAGE_CREATED.value}
 
 
@@ -57,13 +61,15 @@ class FeedEntry:
     conversation_id: str | None
     internal: bool
     frame: str
+    raw: bytes  # the frame, encoded once for every stream that sends it
 
     @classmethod
     def from_row(cls, row: EventRow) -> FeedEntry:
         internal = row.type == EventType.MESSAGE_CREATED.value and bool(
             (row.data or {}).get("message", {}).get("internal")
         )
-        return cls(row.id, row.type, row.conversation_id, internal, format_sse(event_model(row)))
+        frame = format_sse(event_model(row))
+        return cls(row.id, row.type, row.conversation_id, internal, frame, frame.encode())
 
 
 def visible_to(principal: Principal, entry: FeedEntry) -> bool:
@@ -83,10 +89,21 @@ class EventFeed:
     Invariant: ``entries`` holds every event with ``floor < id <= head``, in id order.
     """
 
-    def __init__(self, db: Database, *, poll_seconds: float, capacity: int = FEED_CAPACITY) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        poll_seconds: float,
+        capacity: int = FEED_CAPACITY,
+        coalesce_seconds: float = COALESCE_SECONDS,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
         self.db = db
         self.poll_seconds = poll_seconds
         self.capacity = capacity
+        self.coalesce_seconds = coalesce_seconds
+        self.tick_seconds = tick_seconds
+        self._ticker: asyncio.Task[None] | None = None
         self.entries: deque[FeedEntry] = deque()
         self.floor = 0
         self.head = 0
@@ -103,13 +120,24 @@ class EventFeed:
         """Begin at the current end of the log and follow it."""
         self.head = self.floor = await self.db.last_event_id()
         self._task = asyncio.create_task(self._run(), name="warmline-event-feed")
+        self._ticker = asyncio.create_task(self._tick(), name="warmline-event-feed-tick")
 
     async def close(self) -> None:
         self._wake()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._ticker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _tick(self) -> None:
+        """Wake every stream now and then, so each can send its keepalive without a timer.
+
+        (A per-stream ``wait_for`` costs a task and a timer handle per stream per event,
+        which was most of the fan-out's cost with hundreds of streams.)"""
+        while not self.closed:
+            await asyncio.sleep(self.tick_seconds)
+            self._wake()
 
     def _wake(self) -> None:
         self.version += 1
@@ -119,8 +147,16 @@ class EventFeed:
     async def _run(self) -> None:
         bus = self.db.bus
         failures = 0
+        loop = asyncio.get_running_loop()
+        last_pull = 0.0
         while not bus.closed:
             seen = bus.version
+            # Coalesce: at most one read (and one wake of every stream) per interval; a
+            # burst of commits then reaches each stream as one write. No delay when quiet.
+            since_last = loop.time() - last_pull
+            if since_last < self.coalesce_seconds:
+                await asyncio.sleep(self.coalesce_seconds - since_last)
+            last_pull = loop.time()
             try:
                 await self.pull()
                 failures = 0
@@ -162,12 +198,11 @@ class EventFeed:
         out.reverse()
         return out
 
-    async def wait(self, seen_version: int, timeout: float) -> None:
-        """Return when new entries arrived after ``seen_version``, on close, or after ``timeout``."""
+    async def wait(self, seen_version: int) -> None:
+        """Return when new entries arrived after ``seen_version``, on close, or at the next tick."""
         if self.version != seen_version or self.closed:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+        await self._changed.wait()
 
 
 async def _replay(db: Database, principal: Principal, after: int) -> tuple[list[FeedEntry], int]:
@@ -178,8 +213,10 @@ async def _replay(db: Database, principal: Principal, after: int) -> tuple[list[
     return [FeedEntry.from_row(r) for r in rows], (rows[-1].id if rows else after)
 
 
-def _frames(principal: Principal, entries: Iterable[FeedEntry]) -> str:
-    return "".join(e.frame for e in entries if visible_to(principal, e))
+def _frames(principal: Principal, entries: Sequence[FeedEntry]) -> bytes:
+    if principal.kind is not PrincipalKind.BUYER:  # agents and bots see everything
+        return entries[0].raw if len(entries) == 1 else b"".join(e.raw for e in entries)
+    return b"".join(e.raw for e in entries if visible_to(principal, e))
 
 
 async def stream_events(
@@ -188,13 +225,13 @@ async def stream_events(
     *,
     last_event_id: int | None,
     keepalive_seconds: float,
-) -> AsyncIterator[str]:
-    """SSE frames forever: the backlog after ``last_event_id`` (or now), then live events."""
+) -> AsyncIterator[bytes]:
+    """SSE frames (bytes) forever: the backlog after ``last_event_id`` (or now), then live events."""
     db = feed.db
     cursor = last_event_id if last_event_id is not None else await db.last_event_id()
     db.bus.streams += 1
     try:
-        yield f"retry: 2000\n: warmline event stream from {cursor}\n\n"
+        yield f"retry: 2000\n: warmline event stream from {cursor}\n\n".encode()
         last_sent = time.monotonic()
         while not feed.closed:
             seen = feed.version
@@ -212,12 +249,10 @@ async def stream_events(
                 if frames := _frames(principal, entries):
                     yield frames
                     last_sent = time.monotonic()
-            until_keepalive = keepalive_seconds - (time.monotonic() - last_sent)
-            if until_keepalive <= 0:
-                yield ": keepalive\n\n"
+            if time.monotonic() - last_sent >= keepalive_seconds:
+                yield b": keepalive\n\n"
                 last_sent = time.monotonic()
-                until_keepalive = keepalive_seconds
-            await feed.wait(seen, until_keepalive)
+            await feed.wait(seen)  # the feed's tick wakes us for keepalives
     finally:
         db.bus.streams -= 1
 

@@ -25,6 +25,8 @@ NOTIFY_CHANNEL = "warmline_events"
 # Any constant will do; it only has to be the same in every hub process sharing the database.
 EVENT_LOCK_KEY = 0x57A7_11E5
 CONNECT_TIMEOUT_SECONDS = 5
+POOL_SIZE = 20
+POOL_OVERFLOW = 5
 
 
 _INSERT_EVENT = FastStatement(
@@ -69,9 +71,13 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    # modest: several hub processes (and test runs) share one server's max_connections
-    kwargs.setdefault("pool_size", 5)
-    kwargs.setdefault("max_overflow", 10)
+    # Connections are kept, not churned: with pool_size 5 + overflow 10, 80 concurrent
+    # POSTs made a hub open and close ~45 connections a second (each a TCP connect, auth,
+    # type introspection and a cold statement cache). At most POOL_SIZE + POOL_OVERFLOW
+    # (+1 LISTEN) connections per hub process; requests beyond that wait for one (up to
+    # pool_timeout, then 503). Size max_connections for it (docs/deploy.md).
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     kwargs.setdefault("pool_pre_ping", True)  # a server restart leaves dead connections in the pool
     kwargs.setdefault("pool_timeout", 10)  # all connections busy: refuse (503) rather than queue forever
     # asyncpg waits 60 s for a server that does not answer; a request should fail sooner
