@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from warmline.catalog import tables as t
@@ -862,13 +862,43 @@ async def _write(
     report.documents = len(doc_jobs)
     report.attributes = len(attr_rows)
     report.relations = len(rel_rows)
+    # name_rows: how many rows each product has for each attribute (0005_catalog_perf). Exact here
+    # for products new in this run; products that existed may keep rows from other files.
+    counts: dict[tuple[int, str], int] = {}
+    for a in attr_rows:
+        key = (a["product_id"], a["name"])
+        counts[key] = counts.get(key, 0) + 1
+    for a in attr_rows:
+        a["name_rows"] = counts[(a["product_id"], a["name"])]
     for part in _chunks(attr_rows, 20000):
         await conn.execute(insert(t.attributes), part)
+    existing = sorted({ids[r.sku] for r in recs + col.doc_products} & set(known.values()))
+    if existing:
+        other = t.attributes.alias("other")
+        same = (
+            select(func.count())
+            .where(other.c.product_id == t.attributes.c.product_id, other.c.name == t.attributes.c.name)
+            .scalar_subquery()
+        )
+        for part in _chunks(existing):
+            await conn.execute(
+                update(t.attributes).where(t.attributes.c.product_id.in_(part)).values(name_rows=same)
+            )
     for part in _chunks(rel_rows, 20000):
         await conn.execute(insert(t.relations), part)
     for part in _chunks(search_rows, 5000):
         await conn.execute(insert(t.search), part)
+    await analyze(conn)
     bar.close()
+
+
+async def analyze(conn: AsyncConnection) -> None:
+    """Fresh planner statistics for the catalog tables (about 1 s at 100,000 SKUs on SQLite).
+
+    Lookups choose their plan by how many rows a filter lists and leave the join order to the
+    database; without statistics SQLite guesses, and picks whole-family scans."""
+    for table in ("catalog_products", "catalog_attributes", "catalog_search"):
+        await conn.execute(text(f"ANALYZE {table}"))
 
 
 def _attr_row(

@@ -27,8 +27,11 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    intersect,
     literal,
+    literal_column,
     not_,
+    or_,
     select,
     text,
     union_all,
@@ -73,6 +76,9 @@ SOURCE_RANK = {"table": 0, "datasheet": 1, "certificate": 2, "manual": 3, "other
 _SQLITE_SQUASH = 5.0  # score = raw / (raw + k): bm25 around k scores 0.5
 RANK_CAP = 600  # most texts bm25 ranks for one query on SQLite (see CatalogService._fts)
 _PG_SQUASH = 0.1
+# A filter matching at most this many attribute rows (or family products) drives the lookup:
+# its products are listed from the index first and everything else is checked on them only.
+DRIVER_MAX = 2000
 
 
 class ProductNotFound(LookupError):
@@ -117,11 +123,17 @@ class _Hit:
     kind: str
     title: str
     raw: float
-    snippet: str
+    body: str
+    tokens: list[str]
     sku: str
     name: str
     family: str
     status: str
+
+    @property
+    def snippet(self) -> str:
+        """Made only for the hits returned (a regex over up to 4000 characters each)."""
+        return _snippet(self.body, self.tokens) or self.title
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,7 @@ class _Value:
     title: str
     ref: str
 
-    @property
+    @functools.cached_property
     def quantity(self) -> Quantity | None:
         if self.dimension is None or self.lo is None:
             return None
@@ -304,6 +316,10 @@ class CatalogService:
                 raise TypeError("CatalogService needs an AsyncEngine or an async_sessionmaker bound to one")
             self.engine = bind
         self.dialect = self.engine.dialect.name
+        # Plan choice, for tests comparing plans: None = by estimated selectivity; "scan" = the
+        # plain scans (FTS or value walk checking every row); "driver" = start from the rarest
+        # filter whenever one can drive; "walk" = value walk that skips ranges no row can meet.
+        self._force: str | None = None
 
     @contextlib.asynccontextmanager
     async def _conn(self) -> AsyncIterator[AsyncConnection]:
@@ -485,6 +501,11 @@ class CatalogService:
         async with self._conn() as conn:
             hits: list[SearchHit] = []
             seen: set[int] = set()
+            # On SQLite a rare filter (few rows in its index) is read first: FTS then checks each
+            # match against that short list instead of probing every match's attributes.
+            # (At most RANK_CAP rows: then the plain plan could not stop early either.)
+            sqlite = filters and self.dialect == "sqlite"
+            drivers = await self._drivers(conn, filters, RANK_CAP) if sqlite else []
             if words:
                 exact = await self._product_row(conn, words)
                 if exact is not None and all(await self._passes(conn, [exact.id], filters)):
@@ -492,9 +513,10 @@ class CatalogService:
                     seen.add(exact.id)
                 tokens = re.findall(r"\w+", words.lower())
                 if tokens:
-                    rows = await self._fts(conn, tokens, probes, limit * 4, any_token=False)
+                    n = limit * 4
+                    rows = await self._fts(conn, tokens, probes, n, any_token=False, drivers=drivers)
                     if not rows and len(tokens) > 1:
-                        rows = await self._fts(conn, tokens, probes, limit * 4, any_token=True)
+                        rows = await self._fts(conn, tokens, probes, n, any_token=True, drivers=drivers)
                     rows = [r for r in rows if r.product_id not in seen]
                     ok = await self._passes(conn, [r.product_id for r in rows], filters)
                     k = _SQLITE_SQUASH if self.dialect == "sqlite" else _PG_SQUASH
@@ -519,14 +541,21 @@ class CatalogService:
                         if len(hits) >= limit:
                             break
             elif filters:
-                rows = (
-                    await conn.execute(
-                        select(p.c.id, p.c.sku, p.c.name, p.c.family, p.c.status)
-                        .where(and_(*probes))
-                        .order_by(p.c.sku)
-                        .limit(limit * 4)
+                listed = select(p.c.id, p.c.sku, p.c.name, p.c.family, p.c.status).where(and_(*probes))
+                if drivers:
+                    # The drivers' few products first (CROSS JOIN keeps that order), then sorted.
+                    cond_sql = self._literal(conn, listed).split("\nWHERE ", 1)[1]
+                    drows = self._literal(conn, self._driver_rows(drivers))
+                    listed_sql = (
+                        "SELECT catalog_products.id, catalog_products.sku, catalog_products.name, "
+                        f"catalog_products.family, catalog_products.status FROM ({drows}) AS d "
+                        "CROSS JOIN catalog_products ON catalog_products.id = d.pid "
+                        f"WHERE {cond_sql} GROUP BY catalog_products.id "
+                        "ORDER BY catalog_products.sku LIMIT :n"
                     )
-                ).all()
+                    rows = (await conn.execute(text(listed_sql), {"n": limit * 4})).all()
+                else:
+                    rows = (await conn.execute(listed.order_by(p.c.sku).limit(limit * 4))).all()
                 ok = await self._passes(conn, [r.id for r in rows], filters)
                 for r, good in zip(rows, ok, strict=True):
                     if good and len(hits) < limit:
@@ -541,13 +570,32 @@ class CatalogService:
         n: int,
         *,
         any_token: bool,
+        drivers: Sequence[Constraint] = (),
     ) -> list[Any]:
         p, s = t.products, t.search
         where = and_(*conds) if conds else text("1=1")
         if self.dialect == "sqlite":
             terms = (" OR " if any_token else " ").join('"' + tok.replace('"', "") + '"' for tok in tokens)
             where_sql = ""
-            if conds:
+            from_sql = (
+                "FROM catalog_fts CROSS JOIN catalog_search ON catalog_search.id = catalog_fts.rowid "
+                "CROSS JOIN catalog_products ON catalog_products.id = catalog_search.product_id "
+            )
+            if conds and drivers:
+                # The texts of the products that pass, listed once from the rare filter's index;
+                # "+" keeps FTS5 scanning its matches in rowid order (as below) and checking each
+                # against that list, instead of one FTS lookup per listed text.
+                cond_sql = self._literal(conn, select(p.c.id).where(*conds)).split("\nWHERE ", 1)[1]
+                drows = self._literal(conn, self._driver_rows(drivers))
+                member = (
+                    f"SELECT catalog_search.id FROM ({drows}) AS d "
+                    "CROSS JOIN catalog_products ON catalog_products.id = d.pid "
+                    "CROSS JOIN catalog_search ON catalog_search.product_id = catalog_products.id "
+                    f"WHERE {cond_sql}"
+                )
+                where_sql = f" AND +catalog_fts.rowid IN ({member})"
+                from_sql = "FROM catalog_fts "
+            elif conds:
                 # Rank only texts of products that pass the filters (selective filters cannot
                 # starve the result). CROSS JOIN keeps the FTS table as the outer loop: SQLite's
                 # planner would otherwise probe it once per candidate row.
@@ -559,9 +607,7 @@ class CatalogService:
             # whose title (the product name) matches first, then the first RANK_CAP body matches.
             ranked_sql = (
                 "SELECT sid, raw FROM (SELECT catalog_fts.rowid AS sid, -bm25(catalog_fts, 3.0, 1.0) AS raw "
-                "FROM catalog_fts CROSS JOIN catalog_search ON catalog_search.id = catalog_fts.rowid "
-                "CROSS JOIN catalog_products ON catalog_products.id = catalog_search.product_id "
-                f"WHERE catalog_fts MATCH :match{where_sql} LIMIT :cap) ORDER BY raw DESC LIMIT :n"
+                f"{from_sql}WHERE catalog_fts MATCH :match{where_sql} LIMIT :cap) ORDER BY raw DESC LIMIT :n"
             )
             rows: list[Any] = []
             seen: set[int] = set()
@@ -596,7 +642,8 @@ class CatalogService:
                     r.kind,
                     r.title,
                     r.raw,
-                    _snippet(r.body, tokens) or r.title,
+                    r.body,
+                    tokens,
                     r.sku,
                     r.name,
                     r.family,
@@ -640,7 +687,7 @@ class CatalogService:
 
     def _filter_sql(self, c: Constraint, pid: Any, *, correlated: bool = False) -> ColumnElement[bool]:
         """A SQL condition for one constraint (ratings are checked exactly afterwards in Python)."""
-        p, a = t.products, t.attributes.alias("fa")
+        p, a = t.products, _alias("fa")
         if c.attribute in PRODUCT_FIELDS:
             col = {
                 "family": p.c.family,
@@ -659,35 +706,69 @@ class CatalogService:
         # instead of a correlated probe per candidate row.
         # With ``correlated`` it is a probe per row on the (product_id, name) index instead: better
         # when rows come from another ordered scan and the attribute is common.
-        def has(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
-            if correlated and self.dialect == "sqlite":  # PostgreSQL plans id lists as hash semi-joins
-                # "name || ''" keeps SQLite off the (name, value) indexes, which would scan every
-                # product's value per probe; the product_id index finds this product's few rows.
-                return exists().where(a.c.product_id == pid, a.c.name.concat("") == c.attribute, *conds)
-            return pid.in_(select(a.c.product_id).where(a.c.name == c.attribute, *conds))
+        conds, negate = _row_conds(c, a)
+        if correlated and self.dialect == "sqlite":  # PostgreSQL plans id lists as hash semi-joins
+            # "name || ''" keeps SQLite off the (name, value) indexes, which would scan every
+            # product's value per probe; the product_id index finds this product's few rows.
+            cond = exists().where(a.c.product_id == pid, a.c.name.concat("") == c.attribute, *conds)
+        else:
+            cond = pid.in_(select(a.c.product_id).where(a.c.name == c.attribute, *conds))
+        return not_(cond) if negate else cond
 
-        if c.op == "exists":
-            return has()
-        if c.value is None:
-            cond = has(a.c.text_key == (c.text or "").lower())
-            return not_(cond) if c.op == "!=" else cond
-        q = c.value
-        if q.dimension in ("nema", "atex"):
-            return has()  # partial orders: the exact check is done in Python
-        if q.dimension == "ip":
-            return has(a.c.value_hi >= q.lo) if c.op in (">=", ">") else has()
-        eps = 1e-9 * max(1.0, abs(q.lo), abs(q.hi))
-        tol = 0.5 if q.dimension == "temperature" else 0.01 * max(abs(q.lo), abs(q.hi)) + 1e-12
-        if c.op == ">=":
-            return has(a.c.value_hi >= q.lo - eps)
-        if c.op == ">":
-            return has(a.c.value_hi > q.lo + eps)
-        if c.op == "<=":
-            return has(a.c.value_lo <= q.hi + eps)
-        if c.op == "<":
-            return has(a.c.value_lo < q.hi - eps)
-        eq = has(a.c.value_lo <= q.hi + tol, a.c.value_hi >= q.lo - tol)
-        return not_(eq) if c.op == "!=" else eq
+    def _driver_part(self, c: Constraint, i: int = 0) -> Any:
+        """SELECT pid: products having what ``c`` asks for, from one index range (ids may repeat)."""
+        if c.attribute == "family":
+            return select(t.products.c.id.label("pid")).where(t.products.c.family == (c.text or "").lower())
+        a = _alias(f"d{i}")
+        conds, _ = _row_conds(c, a)
+        window = _window(c, a)
+        if window is None or len(conds) < 2:  # one bound: a single range of one of the indexes
+            return select(a.c.product_id.label("pid")).where(a.c.name == c.attribute, *conds)
+        # Two bounds ("bore = 20 mm" within tolerance): single values in the window, one range of
+        # the (name, value_lo) index; values outside it can only match as ranges or extra rows.
+        b = _alias(f"e{i}")
+        b_window = _window(c, b) or []
+        both = union_all(
+            select(a.c.product_id.label("pid")).where(a.c.name == c.attribute, *conds, *window),
+            select(b.c.product_id.label("pid")).where(
+                b.c.name == c.attribute, _irregular(b), *_row_conds(c, b)[0], not_(and_(*b_window))
+            ),
+        ).subquery(f"u{i}")
+        return select(both.c.pid)
+
+    def _driver_rows(self, drivers: Sequence[Constraint]) -> Any:
+        """SELECT pid: the products having what every driver asks for (one driver: ids may repeat;
+        no DISTINCT, which SQLite would plan as a scan of a whole index in product order)."""
+        parts = [self._driver_part(c, i) for i, c in enumerate(drivers)]
+        return parts[0] if len(parts) == 1 else intersect(*parts)
+
+    async def _drivers(
+        self, conn: AsyncConnection, cs: Sequence[Constraint], cap: int = DRIVER_MAX
+    ) -> list[Constraint]:
+        """The filters that list at most ``cap`` index rows (all that can, when forced): the
+        lookup starts from the products they all have, and checks everything else on those only."""
+        if self._force in ("scan", "walk"):
+            return []
+        cands = [c for c in cs if _drivable(c)]
+        if self._force == "driver" or not cands:
+            return cands
+        # "Is there a row past the cap?": at most cap + 1 index entries read per filter.
+        over = select(
+            *(
+                select(func.count())
+                .select_from(self._driver_part(c, i).limit(1).offset(cap).subquery())
+                .scalar_subquery()
+                .label(f"o{i}")
+                for i, c in enumerate(cands)
+            )
+        )
+        got = (await conn.execute(over)).one()
+        return [c for c, o in zip(cands, got, strict=True) if not o]
+
+    def _literal(self, conn: AsyncConnection, stmt: Any) -> str:
+        """``stmt`` as SQL text with its values inline, ready to embed in ``text()`` (colons escaped)."""
+        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        return sql.replace(":", "\\:")
 
     async def _passes(
         self, conn: AsyncConnection, product_ids: list[int], filters: list[Constraint]
@@ -766,11 +847,16 @@ class CatalogService:
             pool = 40
             ids: list[int] = []
             numeric_soft = [c for c in soft if c.attribute not in PRODUCT_FIELDS]
+            base_cs = [
+                Constraint(attribute="family", op="=", text=family),
+                *hard,
+                *(c for c in wanted if c.attribute in PRODUCT_FIELDS),
+            ]
             if numeric_soft:
                 strict = base + [self._filter_sql(c, p.c.id, correlated=True) for c in numeric_soft]
-                ids = await self._pool(conn, strict, order, pool)
+                ids = await self._pool(conn, strict, base_cs + numeric_soft, order, pool)
             if len(ids) < pool:
-                ids += [i for i in await self._pool(conn, base, order, pool) if i not in ids]
+                ids += [i for i in await self._pool(conn, base, base_cs, order, pool) if i not in ids]
             succ_rows = []
             if successors:
                 succ_rows = (await conn.execute(select(p).where(p.c.sku.in_(successors)))).all()
@@ -787,15 +873,11 @@ class CatalogService:
             is_succ = row.sku in successors
             if not include_discontinued and row.status != Lifecycle.ACTIVE.value:
                 continue  # successors too: the chain is followed through them to the current part
-            verdicts = [
-                _verdict(c, vals[pid].get(c.attribute), implicit=imp)
-                for c, imp in zip(checks, is_implicit, strict=True)
-            ]
-            if not is_succ and any(
-                v.verdict != Verdict.MEETS for v, h in zip(verdicts, is_hard, strict=True) if h
-            ):
+            # Verdicts only (no models) for every candidate; models for the ones returned.
+            kinds = [_verdict_kind(c, vals[pid].get(c.attribute)) for c in checks]
+            if not is_succ and any(k != Verdict.MEETS for k, h in zip(kinds, is_hard, strict=True) if h):
                 continue
-            scored.append((row, verdicts, is_succ))
+            scored.append((row, kinds, is_succ))
         key_attr = rules.closest
 
         def distance(row: Any) -> float:
@@ -806,13 +888,13 @@ class CatalogService:
                 return 9.0
             return abs(math.log(max(a.primary.lo, 1e-12) / max(orig_attrs[key_attr].primary.lo, 1e-12)))
 
-        def score(item: tuple[Any, list[ConstraintVerdict], bool]) -> float:
-            row, verdicts, is_succ = item
-            asked = [v for v in verdicts if not v.implicit]
-            implied = [v for v in verdicts if v.implicit]
+        def score(item: tuple[Any, list[Verdict], bool]) -> float:
+            row, kinds, is_succ = item
+            asked = [k for k, imp in zip(kinds, is_implicit, strict=True) if not imp]
+            implied = [k for k, imp in zip(kinds, is_implicit, strict=True) if imp]
             # Weights make the order lexicographic: successor, lifecycle, what was asked,
             # then like-for-like checks, then closeness to the original.
-            s = 20.0 * sum(_points(v) for v in asked) + 1.0 * sum(_points(v) for v in implied)
+            s = 20.0 * sum(_POINTS[k] for k in asked) + 1.0 * sum(_POINTS[k] for k in implied)
             s -= 0.5 * min(distance(row), 2.0)
             if is_succ:
                 s += 10000.0 - successors.index(row.sku)
@@ -822,12 +904,16 @@ class CatalogService:
 
         scored.sort(key=lambda it: (-score(it), it[0].sku))
         out = []
-        for rank, (row, verdicts, is_succ) in enumerate(scored[:limit], start=1):
+        for rank, (row, kinds, is_succ) in enumerate(scored[:limit], start=1):
+            verdicts = [
+                _verdict(c, vals[row.id].get(c.attribute), implicit=imp)
+                for c, imp in zip(checks, is_implicit, strict=True)
+            ]
             out.append(
                 SubstituteCandidate(
                     product=_summary(row),
                     rank=rank,
-                    score=round(score((row, verdicts, is_succ)), 3),
+                    score=round(score((row, kinds, is_succ)), 3),
                     verdicts=verdicts,
                     confidence_note=_confidence(verdicts, vals[row.id]),
                     why=_why(
@@ -845,26 +931,113 @@ class CatalogService:
         return None
 
     async def _pool(
-        self, conn: AsyncConnection, conds: list[ColumnElement[bool]], order: tuple[str, float] | None, n: int
+        self,
+        conn: AsyncConnection,
+        conds: list[ColumnElement[bool]],
+        cs: Sequence[Constraint],
+        order: tuple[str, float] | None,
+        n: int,
     ) -> list[int]:
         """Up to ~2n candidate ids: nearest to the original on the closeness attribute first.
 
-        Two range scans on the (name, value) index, outwards from the original's value, stop
-        after n matches each; far cheaper than sorting a whole family by distance.
+        ``conds`` say what a candidate must be; ``cs`` are the constraints among them (for the plan).
+        Meaning (every plan gives exactly this): the first n rows of the closeness attribute at
+        or above the original's value, in (value, product id) order, whose product passes
+        ``conds``; then the first n below it, nearest first; then, if fewer than n products,
+        passing products by SKU. Plans: a rare constraint (few index rows) lists its products
+        first and only those are checked; otherwise two range scans on the (name, value) index
+        outwards from the original's value, each stopping after n matches, jumping over value
+        ranges that a constraint on the walked attribute rules out for every single-valued row.
         """
         p, a = t.products, t.attributes
+        drivers = await self._drivers(conn, cs)
+        if drivers:
+            return await self._pool_driven(conn, conds, drivers, order, n)
         ids: list[int] = []
         if order is not None:
             key, value = order
-            base = select(a.c.product_id).join(p, p.c.id == a.c.product_id).where(a.c.name == key, *conds)
-            up = base.where(a.c.value_lo >= value).order_by(a.c.value_lo, a.c.product_id).limit(n)
-            down = base.where(a.c.value_lo < value).order_by(a.c.value_lo.desc(), a.c.product_id).limit(n)
-            near = list((await conn.execute(up)).scalars()) + list((await conn.execute(down)).scalars())
+            windows: list[ColumnElement[bool]] = []
+            if self._force != "scan":
+                for c in cs:
+                    if c.attribute == key and (w := _window(c, a)) is not None:
+                        windows += w
+            near = await self._walk(conn, conds, key, value, windows, n, up=True)
+            near += await self._walk(conn, conds, key, value, windows, n, up=False)
             ids = list(dict.fromkeys(near))
         if len(ids) < n:
             rest = await conn.execute(select(p.c.id).where(*conds).order_by(p.c.sku).limit(n))
             ids += [i for i in rest.scalars() if i not in ids]
         return ids
+
+    async def _pool_driven(
+        self,
+        conn: AsyncConnection,
+        conds: list[ColumnElement[bool]],
+        drivers: Sequence[Constraint],
+        order: tuple[str, float] | None,
+        n: int,
+    ) -> list[int]:
+        """_pool from the few products the drivers list: those passing, by SKU; their values of
+        the closeness attribute; the two walks done on that short list (same order as SQL's)."""
+        p, a = t.products, t.attributes
+        listed = sorted(set((await conn.execute(self._driver_rows(drivers))).scalars()))
+        # "|| ''" on SQLite: sorting the short list beats walking the family's (family, sku) index
+        by_sku = p.c.sku.concat("") if self.dialect == "sqlite" else p.c.sku
+        passing = list(
+            (await conn.execute(select(p.c.id).where(p.c.id.in_(listed), *conds).order_by(by_sku))).scalars()
+        )
+        ids: list[int] = []
+        if order is not None and passing:
+            key, value = order
+            # "|| ''": SQLite would otherwise walk the whole (name, value) range of the attribute
+            name = a.c.name.concat("") if self.dialect == "sqlite" else a.c.name
+            got = (
+                await conn.execute(
+                    select(a.c.product_id, a.c.value_lo).where(
+                        a.c.product_id.in_(passing), name == key, a.c.value_lo.is_not(None)
+                    )
+                )
+            ).all()
+            up = sorted((lo, pid) for pid, lo in got if lo >= value)[:n]
+            down = sorted((-lo, pid) for pid, lo in got if lo < value)[:n]
+            ids = list(dict.fromkeys([pid for _, pid in up] + [pid for _, pid in down]))
+        if len(ids) < n:
+            ids += [i for i in passing[:n] if i not in ids]
+        return ids
+
+    async def _walk(
+        self,
+        conn: AsyncConnection,
+        conds: list[ColumnElement[bool]],
+        key: str,
+        value: float,
+        windows: list[ColumnElement[bool]],
+        n: int,
+        *,
+        up: bool,
+    ) -> list[int]:
+        """First n rows of ``key`` from ``value`` upwards (or downwards) whose product passes."""
+        p, a = t.products, t.attributes
+        base = (
+            select(a.c.product_id, a.c.value_lo)
+            .join(p, p.c.id == a.c.product_id)
+            .where(a.c.name == key, *conds)
+        )
+        if up:
+            base = base.where(a.c.value_lo >= value).order_by(a.c.value_lo, a.c.product_id)
+        else:
+            base = base.where(a.c.value_lo < value).order_by(a.c.value_lo.desc(), a.c.product_id)
+        if not windows:
+            return list((await conn.execute(base.limit(n))).scalars())
+        # Outside the windows only a range value or one of several rows of a product can pass
+        # (see _window); those come from the partial index on exactly such rows.
+        inside = (await conn.execute(base.where(*windows).limit(n))).all()
+        odd = (await conn.execute(base.where(_irregular(a), not_(and_(*windows))).limit(n))).all()
+        if up:
+            merged = sorted([(lo, pid) for pid, lo in inside + odd])
+        else:
+            merged = sorted([(-lo, pid) for pid, lo in inside + odd])
+        return [pid for _, pid in merged[:n]]
 
     # --- accessories -------------------------------------------------------------------
 
@@ -968,6 +1141,68 @@ class CatalogService:
 # --- helpers ---------------------------------------------------------------------------
 
 
+def _row_conds(c: Constraint, a: Any) -> tuple[list[ColumnElement[bool]], bool]:
+    """What one attribute row (of ``a``, an alias of catalog_attributes) must satisfy for ``c``,
+    and whether the product condition is "no row does" (``!=``) rather than "some row does"."""
+    if c.op == "exists":
+        return [], False
+    if c.value is None:
+        return [a.c.text_key == (c.text or "").lower()], c.op == "!="
+    q = c.value
+    if q.dimension in ("nema", "atex"):
+        return [], False  # partial orders: the exact check is done in Python
+    if q.dimension == "ip":
+        return ([a.c.value_hi >= q.lo] if c.op in (">=", ">") else []), False
+    eps = 1e-9 * max(1.0, abs(q.lo), abs(q.hi))
+    tol = 0.5 if q.dimension == "temperature" else 0.01 * max(abs(q.lo), abs(q.hi)) + 1e-12
+    if c.op == ">=":
+        return [a.c.value_hi >= q.lo - eps], False
+    if c.op == ">":
+        return [a.c.value_hi > q.lo + eps], False
+    if c.op == "<=":
+        return [a.c.value_lo <= q.hi + eps], False
+    if c.op == "<":
+        return [a.c.value_lo < q.hi - eps], False
+    return [a.c.value_lo <= q.hi + tol, a.c.value_hi >= q.lo - tol], c.op == "!="
+
+
+@cache
+def _alias(name: str) -> Any:
+    """An alias of catalog_attributes, made once: building one's columns costs ~1 ms a call."""
+    return t.attributes.alias(name)
+
+
+def _irregular(a: Any) -> ColumnElement[bool]:
+    """tables.IRREGULAR on ``a``, spelled as the partial index states it (so SQLite can use it)."""
+    return or_(a.c.value_hi != a.c.value_lo, a.c.name_rows > literal_column("1"))
+
+
+def _drivable(c: Constraint) -> bool:
+    """A constraint whose products can be listed from an index ("some row has ..." or a family)."""
+    if c.attribute in PRODUCT_FIELDS:
+        return c.attribute == "family" and c.op == "="
+    # _row_conds' "no row does" (negated) cases, without building the conditions
+    rating = c.value is not None and c.value.dimension in RATING_DIMENSIONS
+    return not (c.op == "!=" and not rating)
+
+
+def _window(c: Constraint, a: Any) -> list[ColumnElement[bool]] | None:
+    """Conditions on ``value_lo`` alone that every row meeting ``c`` satisfies, unless the row is a
+    range (value_hi <> value_lo) or one of several rows of its product for the attribute
+    (``tables.IRREGULAR``): the row conditions with value_hi read as value_lo. None: no such window."""
+    if c.attribute in PRODUCT_FIELDS:
+        return None
+    conds, negate = _row_conds(c, a)
+    if negate or not conds or c.value is None:
+        return None
+    out = []
+    for cond in conds:
+        left = cond.left  # type: ignore[attr-defined]
+        col = a.c.value_lo if left is a.c.value_hi else left
+        out.append(cond.operator(col, cond.right))  # type: ignore[attr-defined]
+    return out
+
+
 def _summary(row: Any) -> ProductSummary:
     return ProductSummary(
         sku=row.sku,
@@ -1027,33 +1262,38 @@ def _implicit(attr: _Attr | None, op: str) -> Constraint | None:
     return None
 
 
+def _verdict_kind(c: Constraint, attr: _Attr | None) -> Verdict:
+    """Whether the product's most authoritative value meets ``c`` (the verdict of _verdict)."""
+    if attr is None:
+        return Verdict.UNKNOWN
+    if c.op == "exists":
+        return Verdict.MEETS
+    v = attr.primary
+    if c.value is None:
+        have = (v.text_key or v.value_text).lower()
+        ok = have == (c.text or "") if c.op != "!=" else have != (c.text or "")
+        return Verdict.MEETS if ok else Verdict.FAILS
+    q = v.quantity
+    result = None if q is None else compare(q, c.op, c.value)
+    return Verdict.UNKNOWN if result is None else (Verdict.MEETS if result else Verdict.FAILS)
+
+
 def _verdict(c: Constraint, attr: _Attr | None, *, implicit: bool) -> ConstraintVerdict:
     wanted = c.value.display() if c.value is not None else (c.text or "")
     if c.op == "exists":
         wanted = "present"
     base = dict(constraint=c.describe(), attribute=c.attribute, wanted=wanted, implicit=implicit)
+    verdict = _verdict_kind(c, attr)
     if attr is None:
-        return ConstraintVerdict(**base, verdict=Verdict.UNKNOWN, actual=None, source=None)
+        return ConstraintVerdict(**base, verdict=verdict, actual=None, source=None)
     v = attr.primary
     src = f"{v.title} ({v.kind})"
     if attr.conflict:
         src += "; sources disagree"
-    if c.op == "exists":
-        return ConstraintVerdict(**base, verdict=Verdict.MEETS, actual=v.value_text, source=src)
-    if c.value is None:
-        have = (v.text_key or v.value_text).lower()
-        ok = have == (c.text or "") if c.op != "!=" else have != (c.text or "")
-        return ConstraintVerdict(
-            **base, verdict=Verdict.MEETS if ok else Verdict.FAILS, actual=v.value_text, source=src
-        )
-    q = v.quantity
-    result = None if q is None else compare(q, c.op, c.value)
-    verdict = Verdict.UNKNOWN if result is None else (Verdict.MEETS if result else Verdict.FAILS)
     return ConstraintVerdict(**base, verdict=verdict, actual=v.value_text, source=src)
 
 
-def _points(v: ConstraintVerdict) -> float:
-    return {Verdict.MEETS: 1.0, Verdict.UNKNOWN: 0.35, Verdict.FAILS: -1.0}[v.verdict]
+_POINTS = {Verdict.MEETS: 1.0, Verdict.UNKNOWN: 0.35, Verdict.FAILS: -1.0}
 
 
 def _confidence(verdicts: list[ConstraintVerdict], attrs: dict[str, _Attr]) -> str:
