@@ -245,6 +245,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_delay_seconds(pid: int) -> float:
+    """Time a process spent runnable but waiting for a CPU (/proc/PID/schedstat)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[1]) / 1e9
+
+
 def pct(hist: Counter[int], p: float) -> float:
     """Percentile (ms) of a 0.1 ms-bucket histogram."""
     total = sum(hist.values())
@@ -453,11 +459,13 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "buyers": [os.getpid()],
         }
         cpu0 = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
+        waited0 = sum(run_delay_seconds(h.proc.pid) for h in hubs)
         wall0 = time.monotonic()
         load = asyncio.run(post_load(urls, data["buyers"], args.rate, args.seconds))
         time.sleep(args.grace)
         wall = time.monotonic() - wall0
         cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu0[k]) / wall for k, v in pids.items()}
+        hub_waited = (sum(run_delay_seconds(h.proc.pid) for h in hubs) - waited0) / wall
         hist: Counter[int] = Counter()
         received: list[int] = []
         ended = refused = 0
@@ -504,6 +512,7 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "pgbench_claims_per_s": baseline,
             "hub_peak_rss_mb": rss,
             "cpu_cores_used": cpu,
+            "hub_cpu_wait": hub_waited,
         }
     finally:
         for w in workers:
@@ -577,7 +586,8 @@ def main() -> None:
             + f"\n  errors {r['errors'] or 'none'}; hub peak RSS "
             + ", ".join(f"{x:.0f} MiB" for x in r["hub_peak_rss_mb"])
             + "\n  CPU during the load (cores): "
-            + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_cores_used"].items()),
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_cores_used"].items())
+            + f"; hubs runnable but waiting for a CPU {r['hub_cpu_wait']:.2f} s per s",
             flush=True,
         )
     print(f"\nload after: {os.getloadavg()}", flush=True)

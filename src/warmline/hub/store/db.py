@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from warmline.domain.models import EventType
@@ -32,22 +32,38 @@ POOL_OVERFLOW = 5
 _INSERT_EVENT = FastStatement(
     insert(EventRow.__table__), column_keys=("type", "created_at", "conversation_id", "handoff_id", "data")
 )
-_APPEND_EVENTS_PG = text(
-    """
-    WITH l AS (SELECT pg_advisory_xact_lock(:k)),
-    ins AS (
-        INSERT INTO events (type, created_at, conversation_id, handoff_id, data)
-        SELECT e.type, e.created_at, e.conversation_id, e.handoff_id, e.data
-        FROM l CROSS JOIN unnest(
-            CAST(:types AS varchar[]), CAST(:times AS timestamptz[]), CAST(:cids AS varchar[]),
-            CAST(:hids AS varchar[]), CAST(:datas AS json[])
-        ) WITH ORDINALITY AS e(type, created_at, conversation_id, handoff_id, data, n)
-        ORDER BY e.n
-        RETURNING id
+def _literal(value: str | datetime | None) -> str:
+    """A SQL literal, dollar-quoted (immune to quotes and backslashes in the value)."""
+    if value is None:
+        return "NULL"
+    text_ = value.isoformat() if isinstance(value, datetime) else value
+    tag = "wl"
+    while f"${tag}" in text_:
+        tag += "x"
+    return f"${tag}${text_}${tag}$"
+
+
+def append_events_script(events: list[PendingEvent], *, commit: bool) -> str:
+    """PostgreSQL: lock, insert the events in order, notify (and commit), as one script.
+
+    Sent as one message (simple query protocol), so the server takes the event-order
+    lock, inserts, notifies and commits without waiting for the hub in between: the lock
+    is held for the server's own work only (docs/benchmarks.md, "Scale-out")."""
+    values = ",".join(
+        "({},{},{},{},{})".format(
+            _literal(str(ev.type)),
+            _literal(ev.created_at),
+            _literal(ev.conversation_id),
+            _literal(ev.handoff_id),
+            _literal(json.dumps(ev.data, separators=(",", ":"))),
+        )
+        for ev in events
     )
-    SELECT pg_notify(:c, ''), (SELECT count(*) FROM ins)
-    """
-)
+    return (
+        f"SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY});"
+        f"INSERT INTO events (type, created_at, conversation_id, handoff_id, data) VALUES {values};"
+        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');" + ("COMMIT;" if commit else "")
+    )
 
 
 def utcnow() -> datetime:
@@ -255,11 +271,13 @@ class Database:
             tx = Tx(session)
             yield tx
             if tx.events:
-                await self._append_events(tx)
+                # (on PostgreSQL this commits; the session's own COMMIT then finds nothing to do)
+                await self._append_events(tx, commit=True)
         if tx.events:
             self.bus.notify()
 
-    async def _append_events(self, tx: Tx) -> None:
+    async def _append_events(self, tx: Tx, *, commit: bool = False) -> None:
+        """Append the transaction's events; on PostgreSQL with ``commit``, commit it too."""
         session = tx.session
         if self.sqlite:
             rows = [
@@ -275,25 +293,20 @@ class Database:
             # plain INSERTs (statements built once): no ORM unit of work for an append-only log
             await _INSERT_EVENT.write(session, rows)  # one thread round trip for one event
             return
-        # PostgreSQL: lock, insert and notify in ONE statement. The lock is held to commit
-        # (so the next writer's event ids come after ours AND become visible after ours: a
-        # reader that has seen id N has seen everything below N), so its hold time bounds
-        # the whole hub's write rate; one round trip instead of three keeps it short
-        # (docs/benchmarks.md, "What NOTIFY costs"). The NOTIFY has no payload: it only
-        # wakes other hubs up, and they re-read the log from their own cursor.
-        events = tx.events
-        await session.execute(
-            _APPEND_EVENTS_PG,
-            {
-                "k": EVENT_LOCK_KEY,
-                "c": NOTIFY_CHANNEL,
-                "types": [str(ev.type) for ev in events],
-                "times": [ev.created_at for ev in events],
-                "cids": [ev.conversation_id for ev in events],
-                "hids": [ev.handoff_id for ev in events],
-                "datas": [json.dumps(ev.data, separators=(",", ":")) for ev in events],
-            },
-        )
+        # PostgreSQL: the event-order lock is held to commit (so the next writer's event ids
+        # come after ours AND become visible after ours: a reader that has seen id N has
+        # seen everything below N). Its hold time bounds every hub's write rate, so lock,
+        # insert, NOTIFY (no payload: it only wakes other hubs, which re-read the log) and,
+        # from write(), COMMIT go to the server as one script: no hub round trip while the
+        # lock is held, however busy the hub's event loop is.
+        await session.flush()  # the rest of the transaction is written first
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if not driver.is_in_transaction():
+            # nothing was sent yet (a write that only emits events): let SQLAlchemy open
+            # its transaction, so the script runs inside it and the session owns its end
+            await connection.exec_driver_sql("SELECT 1")
+        await driver.execute(append_events_script(tx.events, commit=commit))
 
     async def last_event_id(self) -> int:
         """The id of the newest event (0 when the log is empty)."""
