@@ -101,3 +101,24 @@ async def test_an_uncommitted_event_holds_back_every_later_one(postgres_url: str
         assert await _visible_after(postgres_url, before) == [first, last]
     finally:
         await db.close()
+
+
+async def test_event_data_survives_the_append_script_verbatim(postgres_url: str) -> None:
+    """The PostgreSQL append is one script with literal values: nothing in the data may break out."""
+    await upgrade(postgres_url)
+    db = Database(postgres_url)
+    nasty = ["$wl$'); DROP TABLE events; --", 'it\'s \\ "quoted" $wlx$ $$', "\u0000 nul", "ünï ☃ \n\t"]
+    try:
+        async with db.write() as tx:
+            for i, text_ in enumerate(nasty):
+                tx.emit(
+                    EventType.AGENT_CREATED, {"agent": {"name": text_, "n": i}}, conversation_id=f"c'{i}$wl"
+                )
+        async with db.read() as session:
+            rows = (await session.scalars(select(EventRow).order_by(EventRow.id))).all()
+        assert [r.data["agent"]["name"] for r in rows] == nasty
+        assert [r.conversation_id for r in rows] == [f"c'{i}$wl" for i in range(len(nasty))]
+        assert [r.data["agent"]["n"] for r in rows] == list(range(len(nasty)))  # in order
+        assert [r.id for r in rows] == sorted(r.id for r in rows)
+    finally:
+        await db.close()
