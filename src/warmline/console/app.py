@@ -206,6 +206,8 @@ def screenshot_ready(window: MainWindow) -> bool:
         and session.transcript.rowCount() > 0
         and session.stream is not None
         and session.stream.state == ConnectionState.CONNECTED
+        and session.assist_idle(current.id)  # the assistant panel filled (issue 5)
+        and window.assistant.settled
     )
 
 

@@ -84,6 +84,7 @@ class Session(QObject):
         self.assist = AssistModel(self)
         self.auto_assist_delay = AUTO_ASSIST_DELAY
         self._sku_search: asyncio.Task[Any] | None = None
+        self.assist_checked: set[str] = set()  # handoffs whose earlier/automatic lookups were handled
         self.me: Agent | None = None
         self.stream: EventStream | None = None
         self.current: HandoffDetail | None = None
@@ -478,6 +479,12 @@ class Session(QObject):
     async def _load_assist(self, detail: HandoffDetail) -> None:
         """Earlier lookups of this handoff, then the automatic ones it has not had yet."""
         try:
+            await self._load_assist_once(detail)
+        finally:
+            self.assist_checked.add(detail.id)
+
+    async def _load_assist_once(self, detail: HandoffDetail) -> None:
+        try:
             page = await self.client.list_assist(detail.id)
         except HubError as exc:
             log.warning("could not list assistant jobs of %s: %s", detail.id, exc)
@@ -491,9 +498,15 @@ class Session(QObject):
             if self.assist.find(detail.id, request) is not None:
                 continue  # done already (or running) for this handoff: shown from the list
             key = f"auto-{detail.id}-{request.kind.value}-{'+'.join(request.skus)}"[:200]
-            if self.assist.entry(key) is not None or self.assist.entries(detail.id):
+            if self.assist.entry(key) is not None or any(
+                e.request == request for e in self.assist.entries(detail.id)
+            ):
                 key = None  # asked before (and failed or was cancelled): a fresh job, not a replay
             self.start_assist(request, handoff_id=detail.id, auto=True, key=key)
+
+    def assist_idle(self, handoff_id: str) -> bool:
+        """Its earlier lookups are loaded, the automatic ones started, and none is still running."""
+        return handoff_id in self.assist_checked and not self.assist.active(handoff_id)
 
     def search_skus(self, prefix: str, limit: int = 8) -> None:
         """Catalog hits for SKU completion; the latest request wins (sku_hits(prefix, hits))."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -320,6 +320,13 @@ class WrapLabel(QLabel):
         super().showEvent(event)
         if self._fitted_width != self.width():
             self._fit(self.width())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fitted_width = -1  # polished (style sheet font) after the first fit: fit again
+            if self.isVisible() and self.width() > 0:
+                self._fit(self.width())
 
     def _fit(self, width: int) -> None:
         if width <= 0:
