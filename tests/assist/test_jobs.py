@@ -7,12 +7,16 @@ Real hub over real HTTP, demo catalog, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
 from warmline.domain.assist import AssistKind, AssistRequest
 from warmline.hub import assist_jobs
+from warmline.hub.store.db import utcnow
+from warmline.hub.store.tables import AssistJobRow
 
 from .conftest import FakeLLM, SSEReader, Workspace, open_handoff, run_job, start_hub
 
@@ -250,9 +254,20 @@ async def test_a_restart_fails_jobs_the_previous_process_left_unfinished(
     request = AssistRequest(kind=AssistKind.SPEC, skus=["GX-220"])
 
     async def orphan(tx):  # queued in the database, never launched: as if the process died
+        job = await assist_jobs.create_job(tx, agent=agent, handoff_id=handoff["id"], request=request)
+        # older than any live runner lets a job get (it would have timed it out itself)
+        await tx.session.execute(
+            update(AssistJobRow)
+            .where(AssistJobRow.id == job.id)
+            .values(created_at=utcnow() - timedelta(seconds=assist_jobs.ORPHAN_AGE + 5))
+        )
+        return job
+
+    async def fresh(tx):  # queued just now: on PostgreSQL another live instance may be running it
         return await assist_jobs.create_job(tx, agent=agent, handoff_id=handoff["id"], request=request)
 
     job = ws.hub.write(orphan)
+    young = ws.hub.write(fresh)
     ws.hub.stop()
     restarted = start_hub(database_url)
     try:
@@ -262,6 +277,11 @@ async def test_a_restart_fails_jobs_the_previous_process_left_unfinished(
             got = (await c.get(f"/v1/assist/{job.id}")).json()
             assert got["status"] == "failed" and got["error"] == "the hub restarted before this finished"
             assert got["finished_at"] and got["note_message_id"] is None
+            young_now = (await c.get(f"/v1/assist/{young.id}")).json()
+            if database_url.startswith("sqlite"):  # one process: nothing else can be running it
+                assert young_now["status"] == "failed"
+            else:  # several instances may share PostgreSQL: a young job is left to its runner
+                assert young_now["status"] == "queued"
             async with SSEReader(c, last_event_id=0) as stream:
                 await stream.wait_for(
                     lambda evs: any(

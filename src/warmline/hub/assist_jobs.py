@@ -14,7 +14,12 @@ UPDATE in its own transaction with its event, so the database decides races:
   hub instance receives it; a job that finishes after that finds no row to update and
   writes nothing (no note).
 
-At start-up the runner marks jobs a previous process left queued or running as failed.
+At start-up the runner marks jobs a previous process left queued or running as failed. On
+SQLite the hub is one process, so that is every unfinished job. On PostgreSQL other live hub
+instances may be running jobs of their own, so only jobs older than ``ORPHAN_AGE`` (well past
+``JOB_TIMEOUT``, after which a live runner has failed them itself) are taken for orphans, at
+start-up and by a sweep every ``SWEEP_INTERVAL`` seconds: a job whose instance was killed
+outright ends failed within a few minutes instead of hanging forever.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -50,6 +56,8 @@ STOPPED = "the hub stopped before this finished"
 DEFAULT_CONCURRENCY = 4
 JOB_TIMEOUT = 120.0  # seconds; the language model has its own, shorter, timeout
 MAX_PAGE = 200
+ORPHAN_AGE = 300.0  # seconds; see the module docstring
+SWEEP_INTERVAL = 60.0
 
 _EVENT_FOR = {
     AssistStatus.DONE: EventType.ASSIST_COMPLETED,
@@ -232,12 +240,16 @@ async def _append_note(tx: Tx, job: AssistJob, body: str, *, message_id: str) ->
     return message
 
 
-async def fail_orphans(db: Database) -> int:
-    """Jobs a previous hub process left queued or running can never finish: mark them failed."""
+async def fail_orphans(db: Database, *, older_than: float | None = None) -> int:
+    """Jobs a hub process left queued or running can never finish: mark them failed.
+
+    ``older_than`` (seconds): only jobs created that long ago or more; None = every active job.
+    """
+    query = select(AssistJobRow.id).where(AssistJobRow.status.in_(list(ACTIVE)))
+    if older_than is not None:
+        query = query.where(AssistJobRow.created_at <= utcnow() - timedelta(seconds=older_than))
     async with db.write() as tx:
-        rows = (
-            await tx.session.scalars(select(AssistJobRow.id).where(AssistJobRow.status.in_(list(ACTIVE))))
-        ).all()
+        rows = (await tx.session.scalars(query)).all()
         count = 0
         for job_id in rows:
             row = await _set(
@@ -282,6 +294,7 @@ class AssistRunner:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._committing: set[str] = set()
         self._closed = False
+        self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, db: Database, *, concurrency: int = DEFAULT_CONCURRENCY) -> AssistRunner:
@@ -296,11 +309,28 @@ class AssistRunner:
         )
 
     async def start(self) -> int:
-        """Fail what a previous process left unfinished; returns how many."""
-        failed = await fail_orphans(self.db)
+        """Fail what a previous process left unfinished; returns how many.
+
+        On PostgreSQL (several instances may share the database) only jobs past ``ORPHAN_AGE``
+        count, and a sweep keeps failing jobs whose instance died without a restart."""
+        if self.db.sqlite:
+            failed = await fail_orphans(self.db)
+        else:
+            failed = await fail_orphans(self.db, older_than=ORPHAN_AGE)
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="assist-orphan-sweep")
         if failed:
             log.warning("marked %d assistant job(s) failed: %s", failed, RESTARTED)
         return failed
+
+    async def _sweep(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            try:
+                failed = await fail_orphans(self.db, older_than=ORPHAN_AGE)
+                if failed:
+                    log.warning("marked %d assistant job(s) failed: %s", failed, RESTARTED)
+            except Exception as exc:  # the database may be restarting; try again next round
+                log.warning("assistant orphan sweep failed: %s", exc)
 
     @property
     def running(self) -> int:
@@ -439,6 +469,9 @@ class AssistRunner:
     async def aclose(self) -> None:
         """Stop every task, mark their jobs failed, and close the model client."""
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         pending = dict(self._tasks)
         for task in pending.values():
             task.cancel()
