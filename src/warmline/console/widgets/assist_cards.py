@@ -279,6 +279,8 @@ def status_text(entry: AssistEntry) -> str:
         if job.finished_at is not None:
             secs = max(0.0, (job.finished_at - job.created_at).total_seconds())
             took = f" in {secs:.1f} s" if secs < 60 else f" in {secs / 60:.0f} min"
+            if secs < 0.05:
+                took = " in under 0.1 s"
         return f"Done{took}"
     if job.status is AssistStatus.FAILED:
         return "Failed"

@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.queue_panel)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.assistant)
-        self.main_split.setSizes([520, 540, 380])
+        self.main_split.setSizes([580, 500, 360])
         self.main_split.setStretchFactor(0, 4)
         self.main_split.setStretchFactor(1, 5)
         self.main_split.setStretchFactor(2, 2)
