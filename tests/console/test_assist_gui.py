@@ -15,6 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
 
 from warmline.console.models.assist_model import REFUSED
+from warmline.console.widgets.shortcuts_dialog import SHORTCUTS
 from warmline.console.widgets.transcript_view import author_line, bubble_text
 from warmline.domain.assist import AssistJob, AssistKind, AssistRequest
 from warmline.domain.models import HandoffCreated
@@ -244,6 +245,14 @@ def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_conso
         subs.insert_button.click()
         text = window.composer.edit.toPlainText()
         assert text.startswith("Hi Maja, options:\n") and text.endswith(result.text)
+
+        # "Copy" puts the same text on the clipboard (and says so, without a dialog)
+        subs.copy_button.click()
+        assert QApplication.clipboard().text() == result.text
+        assert "Copied" in window.banner.label.text()
+        # Ctrl+K is in the shortcuts list (F1) and on the View menu
+        assert "Ctrl+K" in [k for k, _ in SHORTCUTS]
+        assert window.assist_action.shortcut().toString() == "Ctrl+K"
 
         # compare: a table, differing rows highlighted
         panel.command.setText("/compare GX-220 GX-240")

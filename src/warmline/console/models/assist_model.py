@@ -209,7 +209,7 @@ class AssistModel(QObject):
         )
 
     def _release_held(self, handoff_id: str) -> None:
-        """Held jobs no unanswered POST can claim any more are someone else's (my other console): show them."""
+        """Held jobs no unanswered POST can claim any more (from my other console): show them."""
         for job_id, job in list(self._held.items()):
             if job.handoff_id == handoff_id and job_id not in self._by_job and not self._awaited(job):
                 del self._held[job_id]
