@@ -288,6 +288,17 @@ def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_conso
         assert panel.error.isVisible() and "2 to 4" in panel.error.text()
         assert panel.command.text() == "/compare GX-220"
 
+        # a summary of a document and a reply draft, shown in their cards
+        panel.run_command("/sum GX-240 operating manual (rev. B)")
+        panel.run_command("/draft offer the GX-240")
+        await wait_until(lambda: done(card_for(window, AssistKind.SUMMARY)), "summary card done")
+        await wait_until(lambda: done(card_for(window, AssistKind.DRAFT)), "draft card done")
+        summary = card_for(window, AssistKind.SUMMARY)
+        assert "GX-240 operating manual" in summary.body.text() and "&#8226;" in summary.body.text()
+        draft = card_for(window, AssistKind.DRAFT)
+        assert "rounded in" in draft.body.text()  # grounded, or "Not grounded ... check before sending"
+        assert draft.insert_button.isVisible()
+
         # the packet card's product links start the same lookups
         window.card.section_labels["products"].linkActivated.emit("assist:acc:GX-240")
         await wait_until(lambda: done(card_for(window, AssistKind.ACCESSORIES, ["GX-240"])), "acc card done")
