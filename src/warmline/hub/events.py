@@ -30,6 +30,10 @@ BATCH = 500
 FEED_CAPACITY = 5000
 # Streams are woken at most this often: a burst of commits reaches them as one write each.
 COALESCE_SECONDS = 0.015
+# ...but only when this many streams are open: waking a few streams per commit costs little,
+# while holding each event up to COALESCE_SECONDS put ~10 ms on every delivery in steady
+# traffic (issue 2's latency target; docs/benchmarks.md, event delivery).
+COALESCE_MIN_STREAMS = 16
 # Streams wait without timers of their own; the feed wakes them this often (keepalives).
 TICK_SECONDS = 1.0
 BUYER_EVENT_TYPES = {EventType.CONVERSATION_CREATED.value, EventType.MESSAGE_CREATED.value}
@@ -154,7 +158,7 @@ class EventFeed:
             # Coalesce: at most one read (and one wake of every stream) per interval; a
             # burst of commits then reaches each stream as one write. No delay when quiet.
             since_last = loop.time() - last_pull
-            if since_last < self.coalesce_seconds:
+            if since_last < self.coalesce_seconds and bus.streams >= COALESCE_MIN_STREAMS:
                 await asyncio.sleep(self.coalesce_seconds - since_last)
             last_pull = loop.time()
             try:
