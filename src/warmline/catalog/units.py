@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -189,6 +189,7 @@ class IPRating:
         return True
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; compared per candidate row
 def parse_ip(text: str) -> IPRating:
     """Read "IP66", "ip 65", "IPX7" (also a bare "65")."""
     t = text.strip()
@@ -224,6 +225,7 @@ _NEMA_ORDER = ["1", "2", "5", "12", "12K", "13", "3R", "3", "3S", "3RX", "3X", "
 _NEMA_RE = re.compile(r"\bNEMA\s*(?:Type\s*)?(3RX|3SX|3R|3S|3X|4X|6P|12K|12|13|[1-6])\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; compared per candidate row
 def parse_nema(text: str) -> str:
     """Read "NEMA 4X", "NEMA Type 12", or a bare "4X"; returns the type ("4X")."""
     t = text.strip().upper()
@@ -293,6 +295,7 @@ _ATEX_FIND_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; compared per candidate row
 def parse_atex(text: str) -> AtexMarking:
     """Read an ATEX/IECEx marking ("II 2G Ex h IIC T4 Gb", "2G", "Ex db IIB T3 Gb", "zone 1")."""
     t = text.strip()
