@@ -105,7 +105,7 @@ def card_for(window, kind: AssistKind, skus: list[str] | None = None):
 
 
 def done(card) -> bool:
-    return bool(card is not None and card.entry.status == "done" and card.body.isVisible())
+    return bool(card is not None and card.shown_status == "done" and card.body.isVisible())
 
 
 def test_opening_a_handoff_fills_the_panel_notes_stay_internal_and_reopening_shows_earlier_results(
@@ -272,8 +272,8 @@ def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_conso
         # an unknown SKU: refused in its card (no dialog), with the closest SKUs to click
         panel.command.setText("/spec GX-24")
         QTest.keyClick(panel.command, Qt.Key.Key_Return)
-        await wait_until(lambda: any(c.entry.status == REFUSED for c in cards(window)), "refused card")
-        bad = next(c for c in cards(window) if c.entry.status == REFUSED)
+        await wait_until(lambda: any(c.shown_status == REFUSED for c in cards(window)), "refused card")
+        bad = next(c for c in cards(window) if c.shown_status == REFUSED)
         assert "GX-24" in bad.body.text() and "GX-240" in bad.entry.closest
         assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
         bad.body.linkActivated.emit("closest:GX-240")
@@ -378,10 +378,10 @@ def test_cancel_a_queued_lookup_on_a_busy_hub(hub, data, open_console, run):
             held += 1
         key = panel.run_request(AssistRequest(kind=AssistKind.SPEC, skus=["GX-220"]))
         card = await wait_until(lambda: panel.cards.get(key), "the card")
-        await wait_until(lambda: card.entry.status == "queued", "queued on the busy hub")
+        await wait_until(lambda: card.shown_status == "queued", "queued on the busy hub")
         assert card.cancel_button.isVisible() and card.progress.isVisible()
         card.cancel_button.click()
-        await wait_until(lambda: card.entry.status == "cancelled", "cancelled")
+        await wait_until(lambda: card.shown_status == "cancelled", "cancelled")
         assert "Cancelled" in card.status.text() and not card.progress.isVisible()
         assert card.retry_button.isVisible()
         for _ in range(held):

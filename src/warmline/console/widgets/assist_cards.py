@@ -453,6 +453,11 @@ class AssistCard(QFrame):
         return self.entry.key
 
     @property
+    def shown_status(self) -> str | None:
+        """The status the card shows now (the entry may already be ahead, until the panel's pump runs)."""
+        return self._rendered_status
+
+    @property
     def citations(self) -> list[Citation]:
         job = self.entry.job
         return list(job.result.citations) if job and job.result else []
