@@ -960,8 +960,7 @@ class CatalogService:
                 for c in cs:
                     if c.attribute == key and (w := _window(c, a)) is not None:
                         windows += w
-            near = await self._walk(conn, conds, key, value, windows, n, up=True)
-            near += await self._walk(conn, conds, key, value, windows, n, up=False)
+            near = await self._walks(conn, conds, key, value, windows, n)
             ids = list(dict.fromkeys(near))
         if len(ids) < n:
             rest = await conn.execute(select(p.c.id).where(*conds).order_by(p.c.sku).limit(n))
@@ -1004,7 +1003,7 @@ class CatalogService:
             ids += [i for i in passing[:n] if i not in ids]
         return ids
 
-    async def _walk(
+    async def _walks(
         self,
         conn: AsyncConnection,
         conds: list[ColumnElement[bool]],
@@ -1012,31 +1011,33 @@ class CatalogService:
         value: float,
         windows: list[ColumnElement[bool]],
         n: int,
-        *,
-        up: bool,
     ) -> list[int]:
-        """First n rows of ``key`` from ``value`` upwards (or downwards) whose product passes."""
+        """First n rows of ``key`` from ``value`` upwards whose product passes, then the first n
+        downwards (nearest first): each scan bounded, all in one round trip."""
         p, a = t.products, t.attributes
         base = (
             select(a.c.product_id, a.c.value_lo)
             .join(p, p.c.id == a.c.product_id)
             .where(a.c.name == key, *conds)
         )
-        if up:
-            base = base.where(a.c.value_lo >= value).order_by(a.c.value_lo, a.c.product_id)
+        up = base.where(a.c.value_lo >= value).order_by(a.c.value_lo, a.c.product_id)
+        down = base.where(a.c.value_lo < value).order_by(a.c.value_lo.desc(), a.c.product_id)
+        if windows:
+            # Outside the windows only a range value or one of several rows of a product can
+            # pass (see _window); those come from the partial index on exactly such rows.
+            odd = (_irregular(a), not_(and_(*windows)))
+            scans = [up.where(*windows), up.where(*odd), down.where(*windows), down.where(*odd)]
         else:
-            base = base.where(a.c.value_lo < value).order_by(a.c.value_lo.desc(), a.c.product_id)
-        if not windows:
-            return list((await conn.execute(base.limit(n))).scalars())
-        # Outside the windows only a range value or one of several rows of a product can pass
-        # (see _window); those come from the partial index on exactly such rows.
-        inside = (await conn.execute(base.where(*windows).limit(n))).all()
-        odd = (await conn.execute(base.where(_irregular(a), not_(and_(*windows))).limit(n))).all()
-        if up:
-            merged = sorted([(lo, pid) for pid, lo in inside + odd])
-        else:
-            merged = sorted([(-lo, pid) for pid, lo in inside + odd])
-        return [pid for _, pid in merged[:n]]
+            scans = [up, down]
+        parts = []
+        for i, scan in enumerate(scans):
+            sq = scan.limit(n).subquery(f"w{i}")
+            is_up = literal_column("1" if i < len(scans) // 2 else "0")
+            parts.append(select(is_up.label("up"), sq.c.product_id, sq.c.value_lo))
+        rows = (await conn.execute(union_all(*parts))).all()
+        ups = sorted((lo, pid) for is_up, pid, lo in rows if is_up)[:n]
+        downs = sorted((-lo, pid) for is_up, pid, lo in rows if not is_up)[:n]
+        return [pid for _, pid in ups] + [pid for _, pid in downs]
 
     # --- accessories -------------------------------------------------------------------
 
