@@ -69,6 +69,7 @@ async def drive(
     await asyncio.wait_for(connected.wait(), 10)
     await asyncio.sleep(0.3)
     wall: list[float] = []
+    after_answer: list[float] = []  # answer -> event (0 when the event beat the answer)
     cpu_start = 0
     for n in range(messages + 20):
         if n == 20:
@@ -76,14 +77,21 @@ async def drive(
         key = f"bench {n} {uuid.uuid4().hex[:6]}"
         start = time.perf_counter()
         await post(n, key)
+        answered = time.perf_counter()
         while key not in arrived:
             await asyncio.sleep(0.0005)
         if n >= 20:
             wall.append((arrived[key] - start) * 1000)
+            after_answer.append((arrived[key] - answered) * 1000)
     cpu = cpu_ns(pid) - cpu_start
     listener.cancel()
     await asyncio.gather(listener, return_exceptions=True)
-    return {"cpu_us": cpu / messages / 1000, "p50": statistics.median(wall), "p99": pct(wall, 99)}
+    return {
+        "cpu_us": cpu / messages / 1000,
+        "p50": statistics.median(wall),
+        "p99": pct(wall, 99),
+        "after": statistics.median(max(0.0, a) for a in after_answer),
+    }
 
 
 def sse_key(payload: dict[str, Any]) -> str:
@@ -173,6 +181,7 @@ def show(name: str, row: dict[str, float], base: dict[str, float] | None = None)
     print(
         f"{name:<22} server CPU/message {row['cpu_us']:7.0f} us{ratio:<14}"
         f" wall p50 {row['p50']:6.2f} ms  p99 {row['p99']:6.2f} ms"
+        f"  (event after the answer, p50 {row['after']:5.2f} ms)"
     )
 
 
