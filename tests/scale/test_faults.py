@@ -143,13 +143,17 @@ async def test_kill_9_one_of_two_instances_under_load(postgres_url: str) -> None
                 for i, (cid, tok) in enumerate(conversations)
             ]
             try:
+                deadline = time.monotonic() + 30
                 while len(load.acked) < 100:  # load is flowing through both instances
                     assert not any(t.done() for t in buyers), [t for t in buyers if t.done()]
+                    assert time.monotonic() < deadline, load.outcomes
                     await asyncio.sleep(0.02)
                 a.kill()
                 acked_at_kill = len(load.acked)
+                deadline = time.monotonic() + 30
                 while len(load.acked) < acked_at_kill + 150:  # and keeps flowing through B alone
                     assert not any(t.done() for t in buyers), [t for t in buyers if t.done()]
+                    assert time.monotonic() < deadline, load.outcomes
                     await asyncio.sleep(0.02)
                 stop.set()
                 await asyncio.gather(*buyers)
@@ -184,7 +188,10 @@ async def test_postgres_restart_under_load(private_postgres: PrivateCluster) -> 
             for i, (cid, tok) in enumerate(conversations)
         ]
         try:
+            deadline = time.monotonic() + 30
             while len(load.acked) < 40:
+                assert not any(t.done() for t in buyers), [t for t in buyers if t.done()]
+                assert time.monotonic() < deadline, load.outcomes
                 await asyncio.sleep(0.02)
             await asyncio.to_thread(private_postgres.stop)
             refused_before = load.outcomes[503]
