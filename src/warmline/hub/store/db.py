@@ -62,7 +62,11 @@ def append_events_script(events: list[PendingEvent], *, commit: bool) -> str:
     return (
         f"SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY});"
         f"INSERT INTO events (type, created_at, conversation_id, handoff_id, data) VALUES {values};"
-        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');" + ("COMMIT;" if commit else "")
+        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');"
+        # COMMIT releases the lock; the empty transaction opened right after is what the
+        # session's own COMMIT then ends (a bare second COMMIT would log a server WARNING
+        # "there is no transaction in progress" for every write)
+        + ("COMMIT;BEGIN;" if commit else "")
     )
 
 
@@ -271,7 +275,7 @@ class Database:
             tx = Tx(session)
             yield tx
             if tx.events:
-                # (on PostgreSQL this commits; the session's own COMMIT then finds nothing to do)
+                # (on PostgreSQL this commits; the session's own COMMIT then ends an empty one)
                 await self._append_events(tx, commit=True)
         if tx.events:
             self.bus.notify()
