@@ -978,26 +978,27 @@ class CatalogService:
         """_pool from the few products the drivers list: those passing, by SKU; their values of
         the closeness attribute; the two walks done on that short list (same order as SQL's)."""
         p, a = t.products, t.attributes
-        listed = sorted(set((await conn.execute(self._driver_rows(drivers))).scalars()))
-        # "|| ''" on SQLite: sorting the short list beats walking the family's (family, sku) index
-        by_sku = p.c.sku.concat("") if self.dialect == "sqlite" else p.c.sku
-        passing = list(
-            (await conn.execute(select(p.c.id).where(p.c.id.in_(listed), *conds).order_by(by_sku))).scalars()
-        )
+        listed = self._driver_rows(drivers).subquery("listed")
+        # "|| ''" on SQLite: sorting the short list beats walking the family's (family, sku) index,
+        # and SQLite would otherwise walk the whole (name, value) range of the attribute.
+        sqlite = self.dialect == "sqlite"
+        by_sku = p.c.sku.concat("") if sqlite else p.c.sku
+        key = order[0] if order is not None else ""
+        name = a.c.name.concat("") if sqlite else a.c.name
+        got = (
+            await conn.execute(
+                select(p.c.id, a.c.value_lo)
+                .outerjoin(a, and_(a.c.product_id == p.c.id, name == key, a.c.value_lo.is_not(None)))
+                .where(p.c.id.in_(select(listed.c.pid)), *conds)
+                .order_by(by_sku)
+            )
+        ).all()
+        passing = list(dict.fromkeys(pid for pid, _ in got))  # by SKU
         ids: list[int] = []
-        if order is not None and passing:
-            key, value = order
-            # "|| ''": SQLite would otherwise walk the whole (name, value) range of the attribute
-            name = a.c.name.concat("") if self.dialect == "sqlite" else a.c.name
-            got = (
-                await conn.execute(
-                    select(a.c.product_id, a.c.value_lo).where(
-                        a.c.product_id.in_(passing), name == key, a.c.value_lo.is_not(None)
-                    )
-                )
-            ).all()
-            up = sorted((lo, pid) for pid, lo in got if lo >= value)[:n]
-            down = sorted((-lo, pid) for pid, lo in got if lo < value)[:n]
+        if order is not None:
+            value = order[1]
+            up = sorted((lo, pid) for pid, lo in got if lo is not None and lo >= value)[:n]
+            down = sorted((-lo, pid) for pid, lo in got if lo is not None and lo < value)[:n]
             ids = list(dict.fromkeys([pid for _, pid in up] + [pid for _, pid in down]))
         if len(ids) < n:
             ids += [i for i in passing[:n] if i not in ids]
