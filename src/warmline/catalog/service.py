@@ -66,6 +66,7 @@ from warmline.catalog.units import (
     ConstraintError,
     Quantity,
     compare,
+    compare_values,
     constraint_from_packet,
     parse_constraint,
 )
@@ -837,23 +838,25 @@ class CatalogService:
             statuses = [Lifecycle.ACTIVE.value] + (
                 [Lifecycle.DISCONTINUED.value, Lifecycle.SUPERSEDED.value] if include_discontinued else []
             )
-            base = [p.c.family == family, p.c.id != orig.id, p.c.status.in_(statuses)]
-            base += [self._filter_sql(c, p.c.id, correlated=True) for c in hard]
-            base += [self._filter_sql(c, p.c.id) for c in wanted if c.attribute in PRODUCT_FIELDS]
+            # Each condition beside the constraint it encodes (a plan may start from the constraint).
+            pf = [c for c in wanted if c.attribute in PRODUCT_FIELDS]
+            base_pairs = [
+                (Constraint(attribute="family", op="=", text=family), p.c.family == family),
+                *((c, self._filter_sql(c, p.c.id, correlated=True)) for c in hard),
+                *((c, self._filter_sql(c, p.c.id)) for c in pf),
+            ]
+            base = [base_pairs[0][1], p.c.id != orig.id, p.c.status.in_(statuses)]
+            base += [cond for _, cond in base_pairs[1:]]
             order = self._closeness(rules, orig_attrs)
             pool = 40
             ids: list[int] = []
             numeric_soft = [c for c in soft if c.attribute not in PRODUCT_FIELDS]
-            base_cs = [
-                Constraint(attribute="family", op="=", text=family),
-                *hard,
-                *(c for c in wanted if c.attribute in PRODUCT_FIELDS),
-            ]
             if numeric_soft:
-                strict = base + [self._filter_sql(c, p.c.id, correlated=True) for c in numeric_soft]
-                ids = await self._pool(conn, strict, base_cs + numeric_soft, order, pool)
+                soft_pairs = [(c, self._filter_sql(c, p.c.id, correlated=True)) for c in numeric_soft]
+                strict = base + [cond for _, cond in soft_pairs]
+                ids = await self._pool(conn, strict, base_pairs + soft_pairs, order, pool)
             if len(ids) < pool:
-                ids += [i for i in await self._pool(conn, base, base_cs, order, pool) if i not in ids]
+                ids += [i for i in await self._pool(conn, base, base_pairs, order, pool) if i not in ids]
             succ_rows = []
             if successors:
                 succ_rows = (await conn.execute(select(p).where(p.c.sku.in_(successors)))).all()
@@ -933,13 +936,14 @@ class CatalogService:
         self,
         conn: AsyncConnection,
         conds: list[ColumnElement[bool]],
-        cs: Sequence[Constraint],
+        pairs: Sequence[tuple[Constraint, ColumnElement[bool]]],
         order: tuple[str, float] | None,
         n: int,
     ) -> list[int]:
         """Up to ~2n candidate ids: nearest to the original on the closeness attribute first.
 
-        ``conds`` say what a candidate must be; ``cs`` are the constraints among them (for the plan).
+        ``conds`` say what a candidate must be; ``pairs`` are constraints among them, each with
+        its condition in ``conds`` (for the plan).
         Meaning (every plan gives exactly this): the first n rows of the closeness attribute at
         or above the original's value, in (value, product id) order, whose product passes
         ``conds``; then the first n below it, nearest first; then, if fewer than n products,
@@ -949,9 +953,13 @@ class CatalogService:
         ranges that a constraint on the walked attribute rules out for every single-valued row.
         """
         p, a = t.products, t.attributes
+        cs = [c for c, _ in pairs]
         drivers = await self._drivers(conn, cs)
         if drivers:
-            return await self._pool_driven(conn, conds, drivers, order, n)
+            # Listing the drivers' products already checks their conditions: not again per row.
+            implied = [cond for c, cond in pairs if any(c is d for d in drivers)]
+            rest_conds = [x for x in conds if not any(x is y for y in implied)]
+            return await self._pool_driven(conn, rest_conds, drivers, order, n)
         ids: list[int] = []
         if order is not None:
             key, value = order
@@ -1274,8 +1282,12 @@ def _verdict_kind(c: Constraint, attr: _Attr | None) -> Verdict:
         have = (v.text_key or v.value_text).lower()
         ok = have == (c.text or "") if c.op != "!=" else have != (c.text or "")
         return Verdict.MEETS if ok else Verdict.FAILS
-    q = v.quantity
-    result = None if q is None else compare(q, c.op, c.value)
+    # compare(v.quantity, ...) without building the Quantity (see _Value.quantity)
+    if v.dimension is None or v.lo is None:
+        return Verdict.UNKNOWN
+    hi = v.lo if v.hi is None or v.hi == v.lo else v.hi
+    rating = v.value_text if v.dimension in RATING_DIMENSIONS else None
+    result = compare_values(v.dimension, float(v.lo), float(hi), rating, c.op, c.value)
     return Verdict.UNKNOWN if result is None else (Verdict.MEETS if result else Verdict.FAILS)
 
 

@@ -541,10 +541,18 @@ def compare(actual: Quantity, op: str, wanted: Quantity) -> bool | None:
     A range meets ">=" when its top does and "<=" when its bottom does; "=" means the
     wanted value lies in the range (1 % tolerance for measured values).
     """
-    if actual.dimension != wanted.dimension:
+    return compare_values(actual.dimension, actual.lo, actual.hi, actual.rating, op, wanted)
+
+
+def compare_values(
+    dimension: str, lo: float, hi: float, rating: str | None, op: str, wanted: Quantity
+) -> bool | None:
+    """``compare`` on a value given as its parts (no Quantity built: the catalog checks
+    hundreds of stored values per lookup)."""
+    if dimension != wanted.dimension:
         return None
-    if actual.dimension == "ip":
-        have, need = parse_ip(actual.rating or ""), parse_ip(wanted.rating or "")
+    if dimension == "ip":
+        have, need = parse_ip(rating or ""), parse_ip(wanted.rating or "")
         if op in (">=", ">"):
             return have.satisfies(need) and (op == ">=" or have != need)
         if op in ("=", "=="):
@@ -554,8 +562,8 @@ def compare(actual: Quantity, op: str, wanted: Quantity) -> bool | None:
         if op in ("<=", "<"):
             return need.satisfies(have) and (op == "<=" or have != need)
         return None
-    if actual.dimension == "nema":
-        have_n, need_n = parse_nema(actual.rating or ""), parse_nema(wanted.rating or "")
+    if dimension == "nema":
+        have_n, need_n = parse_nema(rating or ""), parse_nema(wanted.rating or "")
         if op in (">=", "=", "=="):
             return nema_satisfies(have_n, need_n)
         if op == "!=":
@@ -563,17 +571,16 @@ def compare(actual: Quantity, op: str, wanted: Quantity) -> bool | None:
         if op == "<=":
             return nema_satisfies(need_n, have_n)
         return None
-    if actual.dimension == "atex":
-        have_a, need_a = parse_atex(actual.rating or ""), parse_atex(wanted.rating or "")
+    if dimension == "atex":
+        have_a, need_a = parse_atex(rating or ""), parse_atex(wanted.rating or "")
         if op in (">=", "=", "==", ":"):
             return have_a.satisfies(need_a)
         if op == "!=":
             return not have_a.satisfies(need_a)
         return None
     tol = 1e-9 + 0.01 * max(abs(wanted.lo), abs(wanted.hi))
-    if actual.dimension == "temperature":
+    if dimension == "temperature":
         tol = 0.5  # half a kelvin
-    lo, hi = actual.lo, actual.hi
     if op == ">=":
         return hi >= wanted.lo - 1e-9 * max(1.0, abs(wanted.lo))
     # Conversions leave rounding dust (1.001 kN·m is 1000.9999999 N·m): compare with a
