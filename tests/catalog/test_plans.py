@@ -185,13 +185,15 @@ async def test_ranges_and_repeated_values_are_never_skipped(engine, tmp_path: Pa
     async def pool(value: float, asked: str, n: int) -> list[str]:
         """The substitute candidate walk on torque from ``value``, every plan (same ids, same order)."""
         c = parse_constraint(asked)
-        conds = [t.products.c.family == "gearbox", svc._filter_sql(c, t.products.c.id, correlated=True)]
-        cs = [Constraint(attribute="family", op="=", text="gearbox"), c]
+        family = t.products.c.family == "gearbox"
+        probe = svc._filter_sql(c, t.products.c.id, correlated=True)
+        pairs = [(Constraint(attribute="family", op="=", text="gearbox"), family), (c, probe)]
         got = {}
         for plan in ("scan", *PLANS):
             svc._force = plan
             async with engine.connect() as conn:
-                got[plan] = [sku_of[i] for i in await svc._pool(conn, conds, cs, ("torque", value), n)]
+                ids = await svc._pool(conn, [family, probe], pairs, ("torque", value), n)
+                got[plan] = [sku_of[i] for i in ids]
         svc._force = None
         assert all(v == got["scan"] for v in got.values()), got
         return got["scan"]
