@@ -185,8 +185,8 @@ def handoff_reply(packet: HandoffPacket) -> str:
         passed.append("the open question")
     what = join(passed) if passed else "this conversation"
     return (
-        f"{packet.summary} A specialist is joining this conversation, so you don't need to start over: "
-        f"I'm passing along {what}."
+        f"{packet.summary} You don't need to start over: I'm passing along {what} to the specialist "
+        "joining this conversation."
     )
 
 
