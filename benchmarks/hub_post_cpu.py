@@ -9,6 +9,12 @@ CPU per message beside the bare relay's in the same run, plus client-side wall p
 
     python benchmarks/hub_post_cpu.py [--messages 500] [--postgres postgresql://...]
         [--profile DIR]   # also write a cProfile of each hub run to DIR (slower; for reading)
+        [--count-round-trips]  # PostgreSQL: hub <-> server through a counting TCP proxy
+
+With ``--count-round-trips`` the PostgreSQL hub reaches the server through a loopback
+proxy (in a thread of this process) that counts the hub's sends: asyncpg waits for the
+answer to each, so sends per message = round trips per message (load-independent; the
+proxy adds latency, so that run's wall figures are not comparable).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -37,6 +44,63 @@ from event_delivery import (  # sibling script
     free_port,
     pct,
 )
+
+
+class RoundTripProxy:
+    """A loopback TCP proxy to PostgreSQL counting client -> server sends (round trips)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.sends = 0
+        self.connections = 0
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(started,), daemon=True)
+        self._thread.start()
+        started.wait(10)
+
+    def _run(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: bool) -> None:
+            try:
+                while data := await reader.read(65536):
+                    if count:
+                        self.sends += 1
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+            self.connections += 1
+            server_r, server_w = await asyncio.open_connection(*self.target)
+            await asyncio.gather(pipe(client_r, server_w, True), pipe(server_r, client_w, False))
+
+        async def serve() -> None:
+            server = await asyncio.start_server(handle, "127.0.0.1", self.port)
+            started.set()
+            async with server:
+                await asyncio.Event().wait()
+
+        with contextlib.suppress(RuntimeError):
+            self._loop.run_until_complete(serve())
+
+    def url_for(self, database_url: str) -> str:
+        """``database_url`` with host:port replaced by the proxy's."""
+        scheme, _, rest = database_url.partition("://")
+        creds, _, hostpart = rest.rpartition("@")
+        _host, _, tail = hostpart.partition("/")
+        return f"{scheme}://{creds + '@' if creds else ''}127.0.0.1:{self.port}/{tail}"
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+PROXY: RoundTripProxy | None = None
 
 
 def cpu_ns(pid: int) -> int:
@@ -70,10 +134,11 @@ async def drive(
     await asyncio.sleep(0.3)
     wall: list[float] = []
     after_answer: list[float] = []  # answer -> event (0 when the event beat the answer)
-    cpu_start = 0
+    cpu_start = sends_start = 0
     for n in range(messages + 20):
         if n == 20:
             cpu_start = cpu_ns(pid)
+            sends_start = PROXY.sends if PROXY is not None else 0
         key = f"bench {n} {uuid.uuid4().hex[:6]}"
         start = time.perf_counter()
         await post(n, key)
@@ -84,6 +149,7 @@ async def drive(
             wall.append((arrived[key] - start) * 1000)
             after_answer.append((arrived[key] - answered) * 1000)
     cpu = cpu_ns(pid) - cpu_start
+    sends = (PROXY.sends - sends_start) if PROXY is not None else 0
     listener.cancel()
     await asyncio.gather(listener, return_exceptions=True)
     return {
@@ -91,6 +157,7 @@ async def drive(
         "p50": statistics.median(wall),
         "p99": pct(wall, 99),
         "after": statistics.median(max(0.0, a) for a in after_answer),
+        "round_trips": sends / messages,
     }
 
 
@@ -166,7 +233,8 @@ def hub(database_url: str, messages: int, profile: Path | None, label: str) -> d
     prefix = [sys.executable]
     if profile is not None:
         prefix += ["-m", "cProfile", "-o", str(profile / f"hub-{label}.prof")]
-    args = [*prefix, "-m", "warmline.cli", "hub", "--port", str(port), "--database-url", database_url]
+    hub_url = PROXY.url_for(database_url) if PROXY is not None and label == "postgres" else database_url
+    args = [*prefix, "-m", "warmline.cli", "hub", "--port", str(port), "--database-url", hub_url]
     server = ServerProcess([*args, "--log-level", "warning"], port, "/v1/health")
     url = server.start()
     try:
@@ -182,6 +250,7 @@ def show(name: str, row: dict[str, float], base: dict[str, float] | None = None)
         f"{name:<22} server CPU/message {row['cpu_us']:7.0f} us{ratio:<14}"
         f" wall p50 {row['p50']:6.2f} ms  p99 {row['p99']:6.2f} ms"
         f"  (event after the answer, p50 {row['after']:5.2f} ms)"
+        + (f"  round trips/message {row['round_trips']:.2f}" if row.get("round_trips") else "")
     )
 
 
@@ -191,17 +260,27 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="admin URL; also measure on PostgreSQL")
     parser.add_argument("--profile", type=Path, default=None, help="write hub cProfiles here")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--count-round-trips", action="store_true", help="PostgreSQL via a counting proxy")
     args = parser.parse_args()
-    base = asyncio.run(bare(args.messages))
-    show("bare relay", base)
+    base = None if args.skip_bare else asyncio.run(bare(args.messages))
+    if base is not None:
+        show("bare relay", base)
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             show("hub (SQLite)", hub(f"sqlite:///{tmp}/b.db", args.messages, args.profile, "sqlite"), base)
     if args.postgres:
+        global PROXY
         url, drop = create_pg_database(args.postgres)
+        if args.count_round_trips:
+            hostpart = url.partition("://")[2].rpartition("@")[2].partition("/")[0]
+            host, _, port = hostpart.partition(":")
+            PROXY = RoundTripProxy(host or "127.0.0.1", int(port or 5432))
         try:
             show("hub (PostgreSQL)", hub(url, args.messages, args.profile, "postgres"), base)
         finally:
+            if PROXY is not None:
+                PROXY.stop()
             drop()
 
 

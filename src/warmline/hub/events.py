@@ -176,7 +176,7 @@ class EventFeed:
         added = False
         async with self._pulling:  # one reader at a time, or entries could repeat
             while True:
-                async with self.db.read() as session:
+                async with self.db.read_statement() as session:  # one statement: no transaction
                     rows = await repo.events_after(session, self.head, limit=BATCH)
                 for row in rows:
                     self.entries.append(FeedEntry.from_row(row))
@@ -212,7 +212,7 @@ class EventFeed:
 async def _replay(db: Database, principal: Principal, after: int) -> tuple[list[FeedEntry], int]:
     """One batch from the database (for cursors older than the feed)."""
     conversation_id = principal.conversation_id if principal.kind is PrincipalKind.BUYER else None
-    async with db.read() as session:
+    async with db.read_statement() as session:
         rows = await repo.events_after(session, after, limit=BATCH, conversation_id=conversation_id)
     return [FeedEntry.from_row(r) for r in rows], (rows[-1].id if rows else after)
 

@@ -27,6 +27,8 @@ EVENT_LOCK_KEY = 0x57A7_11E5
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_SIZE = 20
 POOL_OVERFLOW = 5
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 10.0
 
 
 _INSERT_EVENT = FastStatement(
@@ -98,11 +100,54 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     # pool_timeout, then 503). Size max_connections for it (docs/deploy.md).
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", POOL_OVERFLOW)
-    kwargs.setdefault("pool_pre_ping", True)  # a server restart leaves dead connections in the pool
+    # A server restart leaves dead connections in the pool; the checkout check below finds
+    # them (SQLAlchemy's pool_pre_ping costs three round trips per checkout on asyncpg:
+    # BEGIN, ';', ROLLBACK -- six of a message's fifteen).
+    pre_ping = kwargs.pop("pool_pre_ping", None)
     kwargs.setdefault("pool_timeout", 10)  # all connections busy: refuse (503) rather than queue forever
     # asyncpg waits 60 s for a server that does not answer; a request should fail sooner
     kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, pool_pre_ping=bool(pre_ping), **kwargs)
+    if not pre_ping:
+        _check_at_checkout(engine)
+    return engine
+
+
+def _check_at_checkout(engine: AsyncEngine) -> None:
+    """Hand out only live connections, at no round trip for one used in the last few seconds.
+
+    A connection whose socket asyncpg has seen close (a server restart or shutdown closes
+    every backend's socket; the pool's connections are idle on the running loop, so asyncpg
+    notices at once) is replaced without a round trip. One idle for more than
+    ``IDLE_PING_SECONDS`` (where a silently dropped connection -- a firewall, a dead peer
+    -- hides) is pinged first. A dead one raises DisconnectionError, which makes the pool
+    discard it and try another (or connect anew: 503 while the server is down). A
+    connection that dies between this check and its first statement fails that request
+    with the driver's connection error (503 database_unavailable, see
+    ``database_unavailable``) and is invalidated, as it could after a pre-ping too."""
+    import time
+
+    from sqlalchemy import exc as sa_exc
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info["warmline_used"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["warmline_used"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_conn, "_connection", None)  # the asyncpg connection
+        if driver is not None and driver.is_closed():
+            raise sa_exc.DisconnectionError("connection closed by the server")
+        if time.monotonic() - record.info.get("warmline_used", 0.0) > IDLE_PING_SECONDS:
+            try:
+                dbapi_conn.ping()
+            except Exception as exc:
+                raise sa_exc.DisconnectionError(f"ping failed: {exc}") from exc
 
 
 def database_error_types() -> tuple[type[BaseException], ...]:
@@ -218,6 +263,52 @@ class Database:
         self._writer = asyncio.Lock() if self.sqlite else None
         self._listener: Any = None
         self._listener_task: asyncio.Task[None] | None = None
+        # PostgreSQL: reads of a single statement need no transaction (its snapshot is the
+        # statement's): no BEGIN and ROLLBACK round trips for the event feed's every read
+        self._autocommit = (
+            None
+            if self.sqlite
+            else async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            )
+        )
+        # Server pids of this process's pooled connections: a NOTIFY one of them sent was
+        # already announced on the bus by write(); waking the feed again for it cost a
+        # second, empty read of the log per message.
+        self._own_backends: set[int] = set()
+        if not self.sqlite:
+            self._track_backends()
+
+    def _track_backends(self) -> None:
+        backends = self._own_backends
+
+        def pid(dbapi_conn: Any) -> int | None:
+            driver = getattr(dbapi_conn, "_connection", None)
+            try:
+                return int(driver.get_server_pid()) if driver is not None else None
+            except Exception:
+                return None
+
+        @event.listens_for(self.engine.sync_engine, "connect")
+        def _connected(dbapi_conn: Any, _record: Any) -> None:
+            if (p := pid(dbapi_conn)) is not None:
+                backends.add(p)
+
+        @event.listens_for(self.engine.sync_engine, "close")
+        @event.listens_for(self.engine.sync_engine, "close_detached")
+        def _closed(dbapi_conn: Any, *_args: Any) -> None:
+            if (p := pid(dbapi_conn)) is not None:
+                backends.discard(p)
+
+        @event.listens_for(self.engine.sync_engine, "invalidate")
+        def _invalidated(dbapi_conn: Any, _record: Any, _exc: Any) -> None:
+            if dbapi_conn is not None and (p := pid(dbapi_conn)) is not None:
+                backends.discard(p)
+
+    def _notified(self, _conn: Any, pid: int, _channel: str, _payload: str) -> None:
+        """LISTEN callback: wake the feed for other hubs' commits (ours woke it already)."""
+        if pid not in self._own_backends:
+            self.bus.notify()
 
     async def start(self, *, listen: bool = True) -> None:
         """Open what the process needs: on PostgreSQL, LISTEN for other hubs' events."""
@@ -244,7 +335,7 @@ class Database:
                 conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=CONNECT_TIMEOUT_SECONDS)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_a: self.bus.notify())
+                await conn.add_listener(NOTIFY_CHANNEL, self._notified)
                 delay = 0.5
                 self.bus.notify()  # we may have missed something while disconnected
                 await lost.wait()
@@ -268,17 +359,35 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
+    async def read_statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for one read statement; on PostgreSQL without a transaction (autocommit:
+        the statement is its own snapshot, and BEGIN and ROLLBACK cost a round trip each).
+        Use ``read()`` for several statements that must see the same state."""
+        sessions = self._autocommit or self.sessions
+        async with sessions() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
         """One write transaction; its queued events are appended at the end, then committed."""
         lock = self._writer if self._writer is not None else contextlib.nullcontext()
-        async with lock, self.sessions() as session, session.begin():
-            tx = Tx(session)
-            yield tx
-            if tx.events:
-                # (on PostgreSQL this commits; the session's own COMMIT then ends an empty one)
-                await self._append_events(tx, commit=True)
-        if tx.events:
-            self.bus.notify()
+        tx: Tx | None = None
+        committed = sent = False
+        try:
+            async with lock, self.sessions() as session, session.begin():
+                tx = Tx(session)
+                yield tx
+                if tx.events:
+                    # (on PostgreSQL this commits; the session's own COMMIT then ends an empty one)
+                    sent = not self.sqlite
+                    await self._append_events(tx, commit=True)
+            committed = True
+        finally:
+            # on PostgreSQL also when something failed after the script was sent (it may have
+            # committed): this process ignores its own connections' NOTIFYs, so the feed
+            # must be woken here (a wake-up with nothing new costs one read)
+            if tx is not None and tx.events and (committed or sent):
+                self.bus.notify()
 
     async def _append_events(self, tx: Tx, *, commit: bool = False) -> None:
         """Append the transaction's events; on PostgreSQL with ``commit``, commit it too."""
