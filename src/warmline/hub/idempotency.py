@@ -64,17 +64,18 @@ async def run_idempotent(
             # request costs no extra round trip, and a retry (or a concurrent duplicate, which
             # waits on the unique index until the first commits) fails here, rolls all of its
             # work back, and replays the stored answer below.
-            await repo.insert_idempotency(
-                tx.session,
-                {
-                    "principal": principal.key,
-                    "key": key,
-                    "request_hash": fingerprint,
-                    "response_status": status_code,
-                    "response_body": body,
-                    "created_at": utcnow(),
-                },
-            )
+            # (On PostgreSQL it goes with the commit, before the events: a taken key fails
+            # there, still inside write(), with the same IntegrityError.)
+            row = {
+                "principal": principal.key,
+                "key": key,
+                "request_hash": fingerprint,
+                "response_status": status_code,
+                "response_body": body,
+                "created_at": utcnow(),
+            }
+            if not await tx.insert_at_commit(IdempotencyRow.__tablename__, tuple(row), [row]):
+                await repo.insert_idempotency(tx.session, row)
     except (IntegrityError, HubError):
         # Either the key is taken (the first answer is stored), or the action refused and
         # this may be a retry whose first attempt is what now blocks it (e.g. the handoff it

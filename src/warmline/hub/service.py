@@ -294,7 +294,9 @@ async def _insert_messages(
             {"message": message.model_dump(mode="json")},
             conversation_id=conversation_id,
         )
-    await repo.insert_messages(tx.session, rows)
+    # on PostgreSQL sent with the commit (nothing reads them back in the transaction)
+    if not await tx.insert_at_commit(MessageRow.__tablename__, repo.MESSAGE_COLUMNS, rows):
+        await repo.insert_messages(tx.session, rows)
     return out
 
 

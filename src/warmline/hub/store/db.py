@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,11 +38,36 @@ def _literal(value: str | datetime | None) -> str:
     """A SQL literal, dollar-quoted (immune to quotes and backslashes in the value)."""
     if value is None:
         return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict | list):
+        value = json.dumps(value, separators=(",", ":"))
     text_ = value.isoformat() if isinstance(value, datetime) else value
     tag = "wl"
     while f"${tag}" in text_:
         tag += "x"
     return f"${tag}${text_}${tag}$"
+
+
+def _literal_safe(value: Any) -> bool:
+    """Whether ``_literal`` can carry ``value`` in a simple-query script (a NUL cannot)."""
+    if value is None or isinstance(value, bool | int):
+        return True
+    if isinstance(value, datetime):
+        return value.tzinfo is not None  # a naive one would be read in the server's time zone
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, dict | list):
+        return "\x00" not in json.dumps(value)  # (json escapes it; kept simple and safe)
+    return False
+
+
+def insert_script(table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    """``INSERT INTO table (columns) VALUES ...;`` with the rows as literals."""
+    values = ",".join("(" + ",".join(_literal(row[c]) for c in columns) + ")" for row in rows)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values};"
 
 
 def append_events_script(events: list[PendingEvent], *, commit: bool) -> str:
@@ -236,6 +261,21 @@ class Tx:
 
     session: AsyncSession
     events: list[PendingEvent] = field(default_factory=list)
+    # PostgreSQL (Database.write): plain INSERTs nothing reads back in the transaction, sent
+    # in the commit's script instead of one round trip each. None: run them at once.
+    deferred: list[str] | None = None
+
+    async def insert_at_commit(
+        self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        """Queue plain INSERTs to go to the server with the commit (True), or decline (False:
+        the caller runs them now) -- on SQLite, outside ``Database.write``, or for values a
+        script cannot carry. Their errors (IntegrityError included) surface at the commit,
+        which is still inside ``write()``; nothing in the transaction may read the rows."""
+        if self.deferred is None or not all(_literal_safe(row[c]) for row in rows for c in columns):
+            return False
+        self.deferred.append(insert_script(table, columns, rows))
+        return True
 
     def emit(
         self,
@@ -375,12 +415,14 @@ class Database:
         committed = sent = False
         try:
             async with lock, self.sessions() as session, session.begin():
-                tx = Tx(session)
+                tx = Tx(session, deferred=None if self.sqlite else [])
                 yield tx
                 if tx.events:
                     # (on PostgreSQL this commits; the session's own COMMIT then ends an empty one)
                     sent = not self.sqlite
                     await self._append_events(tx, commit=True)
+                elif tx.deferred:
+                    await self._run_script(tx, "")
             committed = True
         finally:
             # on PostgreSQL also when something failed after the script was sent (it may have
@@ -412,6 +454,14 @@ class Database:
         # insert, NOTIFY (no payload: it only wakes other hubs, which re-read the log) and,
         # from write(), COMMIT go to the server as one script: no hub round trip while the
         # lock is held, however busy the hub's event loop is.
+        await self._run_script(tx, append_events_script(tx.events, commit=commit))
+
+    async def _run_script(self, tx: Tx, script: str) -> None:
+        """PostgreSQL: the transaction's deferred INSERTs, then ``script``, in one message."""
+        import asyncpg
+        from sqlalchemy import exc as sa_exc
+
+        session = tx.session
         await session.flush()  # the rest of the transaction is written first
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
@@ -419,7 +469,14 @@ class Database:
             # nothing was sent yet (a write that only emits events): let SQLAlchemy open
             # its transaction, so the script runs inside it and the session owns its end
             await connection.exec_driver_sql("SELECT 1")
-        await driver.execute(append_events_script(tx.events, commit=commit))
+        full = "".join(tx.deferred or ()) + script
+        if tx.deferred:
+            tx.deferred.clear()
+        try:
+            await driver.execute(full)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            # as SQLAlchemy raises it for the same INSERT run on its own (callers catch it)
+            raise sa_exc.IntegrityError(full[:200], None, error) from error
 
     async def last_event_id(self) -> int:
         """The id of the newest event (0 when the log is empty)."""
