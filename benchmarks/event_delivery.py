@@ -273,6 +273,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--postgres", default=None, help="admin URL; also measure on PostgreSQL")
+    parser.add_argument("--skip-sqlite", action="store_true", help="only the baseline and PostgreSQL")
     args = parser.parse_args()
 
     pg = create_pg_database(args.postgres) if args.postgres else None  # before the Qt loop exists
@@ -286,9 +287,10 @@ def main() -> None:
         results["baseline"] = summary(
             "bare ASGI relay -> SSE client", loop.run_until_complete(baseline(args.messages))
         )
-        with tempfile.TemporaryDirectory() as tmp:
-            lat = run_hub(f"sqlite:///{tmp}/bench.db", args.messages, loop)
-        results["sqlite"] = summary("hub (SQLite) -> console model", lat)
+        if not args.skip_sqlite:
+            with tempfile.TemporaryDirectory() as tmp:
+                lat = run_hub(f"sqlite:///{tmp}/bench.db", args.messages, loop)
+            results["sqlite"] = summary("hub (SQLite) -> console model", lat)
         if pg is not None:
             lat = run_hub(pg[0], args.messages, loop)
             results["postgres"] = summary("hub (PostgreSQL) -> console model", lat)
