@@ -277,6 +277,23 @@ def _stmts() -> _Statements:
     )
 
 
+@cache
+def _values_sql(named: bool) -> str:
+    """_stmts()' values statements as SQLite SQL, "?" parameters: ids, then names (expanded per call)."""
+    from sqlalchemy.dialects import sqlite
+
+    stmt = _stmts().values_named if named else _stmts().values_all
+    sql = str(stmt.compile(dialect=sqlite.dialect()))
+    assert sql.count("?") == 0 and sql.count("__[POSTCOMPILE_") == (2 if named else 1), sql
+    assert not named or sql.index("POSTCOMPILE_ids") < sql.index("POSTCOMPILE_names"), sql
+    return sql
+
+
+async def _aiosqlite(conn: AsyncConnection) -> Any:
+    """The aiosqlite connection under ``conn`` (same connection, same transaction)."""
+    return (await conn.get_raw_connection()).driver_connection
+
+
 def _same_key(v: _Value) -> Any:
     """Values that count as "the same" (1 % apart, or the same text) share a key."""
     if v.lo is not None and v.dimension not in RATING_DIMENSIONS:
@@ -393,17 +410,20 @@ class CatalogService:
     async def _values(
         self, conn: AsyncConnection, product_ids: Sequence[int], names: Sequence[str] | None = None
     ) -> dict[int, dict[str, _Attr]]:
-        params: dict[str, Any] = {"ids": list(product_ids)}
-        if names is None:
-            q = _stmts().values_all
+        if self.dialect == "sqlite" and product_ids:
+            # Straight on the aiosqlite connection: one hand-off to its thread instead of
+            # SQLAlchemy's four (cursor, execute, fetchall, close) and no per-call statement work.
+            ids = list(product_ids)
+            args = ids if names is None else ids + list(names)
+            sql = _values_sql(names is not None).replace("__[POSTCOMPILE_ids]", ",".join("?" * len(ids)), 1)
+            if names is not None:
+                sql = sql.replace("__[POSTCOMPILE_names]", ",".join("?" * len(names)) or "NULL", 1)
+            got = await (await _aiosqlite(conn)).execute_fetchall(sql, args)
         else:
-            q = _stmts().values_named
-            params["names"] = list(names)
+            got = await self._values_rows(conn, product_ids, names)
         out: dict[int, dict[str, _Attr]] = {pid: {} for pid in product_ids}
         # Columns in _stmts()'s order, unpacked (a Row's attribute access costs ~1 µs a column).
-        for pid, name, text_, unit, dim, lo, hi, key, kind, title, origin, ref in (
-            await conn.execute(q, params)
-        ).all():
+        for pid, name, text_, unit, dim, lo, hi, key, kind, title, origin, ref in got:
             v = _Value(name, text_, unit, dim, lo, hi, key, kind, title, ref or origin)
             attrs = out[pid]
             attr = attrs.get(name)
@@ -414,6 +434,17 @@ class CatalogService:
             for attr in attrs.values():
                 attr.values.sort(key=lambda v: SOURCE_RANK.get(v.kind, 9))
         return out
+
+    async def _values_rows(
+        self, conn: AsyncConnection, product_ids: Sequence[int], names: Sequence[str] | None
+    ) -> Sequence[Any]:
+        params: dict[str, Any] = {"ids": list(product_ids)}
+        if names is None:
+            q = _stmts().values_all
+        else:
+            q = _stmts().values_named
+            params["names"] = list(names)
+        return (await conn.execute(q, params)).all()
 
     # --- spec sheet --------------------------------------------------------------------
 
