@@ -8,6 +8,7 @@ is, how substitutes rank) live here.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import difflib
 import functools
@@ -277,16 +278,40 @@ def _stmts() -> _Statements:
     )
 
 
-@cache
-def _values_sql(named: bool) -> str:
-    """_stmts()' values statements as SQLite SQL, "?" parameters: ids, then names (expanded per call)."""
+@functools.lru_cache(maxsize=64)
+def _sqlite_form(stmt: Any) -> tuple[str, tuple[str, ...], frozenset[str], dict[str, Any], Any]:
+    """A prebuilt statement as SQLite SQL: text, parameter names in "?" order, the expanding ones
+    (lists, spliced per call), the values of its literals, and a row type with its column names."""
     from sqlalchemy.dialects import sqlite
 
-    stmt = _stmts().values_named if named else _stmts().values_all
-    sql = str(stmt.compile(dialect=sqlite.dialect()))
-    assert sql.count("?") == 0 and sql.count("__[POSTCOMPILE_") == (2 if named else 1), sql
-    assert not named or sql.index("POSTCOMPILE_ids") < sql.index("POSTCOMPILE_names"), sql
-    return sql
+    c = stmt.compile(dialect=sqlite.dialect())
+    sql = str(c)
+    order = tuple(c.positiontup or ())
+    expanding = frozenset(n for n in order if f"__[POSTCOMPILE_{n}]" in sql)
+    row = collections.namedtuple("Row", [col.key for col in stmt.selected_columns], rename=True)  # type: ignore[misc]
+    return sql, order, expanding, dict(c.params), row
+
+
+async def _fetch(
+    conn: AsyncConnection, stmt: Any, params: dict[str, Any], *, named: bool = True
+) -> list[Any]:
+    """Rows of a prebuilt statement (one of _stmts()'). On SQLite straight on the aiosqlite connection:
+    one hand-off to its thread instead of SQLAlchemy's four (cursor, execute, fetchall, close), and no
+    per-call statement work. Rows read by position or column name, as SQLAlchemy's (by position
+    only, as plain tuples, unless ``named``)."""
+    if conn.dialect.name != "sqlite":
+        return list((await conn.execute(stmt, params)).all())
+    sql, order, expanding, defaults, row = _sqlite_form(stmt)
+    args: list[Any] = []
+    for name in order:
+        value = params[name] if name in params else defaults[name]
+        if name in expanding:
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", ",".join("?" * len(value)) or "NULL", 1)
+            args.extend(value)
+        else:
+            args.append(value)
+    got = await (await _aiosqlite(conn)).execute_fetchall(sql, args)
+    return [row._make(r) for r in got] if named else list(got)
 
 
 async def _aiosqlite(conn: AsyncConnection) -> Any:
@@ -359,7 +384,8 @@ class CatalogService:
 
     async def _product_row(self, conn: AsyncConnection, sku: str) -> Any:
         p = t.products
-        row = (await conn.execute(_stmts().product_by_sku, {"sku": sku})).first()
+        found = await _fetch(conn, _stmts().product_by_sku, {"sku": sku})
+        row = found[0] if found else None
         if row is None:
             key = sku_key(sku)
             if key:
@@ -410,17 +436,15 @@ class CatalogService:
     async def _values(
         self, conn: AsyncConnection, product_ids: Sequence[int], names: Sequence[str] | None = None
     ) -> dict[int, dict[str, _Attr]]:
-        if self.dialect == "sqlite" and product_ids:
-            # Straight on the aiosqlite connection: one hand-off to its thread instead of
-            # SQLAlchemy's four (cursor, execute, fetchall, close) and no per-call statement work.
-            ids = list(product_ids)
-            args = ids if names is None else ids + list(names)
-            sql = _values_sql(names is not None).replace("__[POSTCOMPILE_ids]", ",".join("?" * len(ids)), 1)
-            if names is not None:
-                sql = sql.replace("__[POSTCOMPILE_names]", ",".join("?" * len(names)) or "NULL", 1)
-            got = await (await _aiosqlite(conn)).execute_fetchall(sql, args)
+        if not product_ids:
+            return {}
+        params: dict[str, Any] = {"ids": list(product_ids)}
+        if names is None:
+            q = _stmts().values_all
         else:
-            got = await self._values_rows(conn, product_ids, names)
+            q = _stmts().values_named
+            params["names"] = list(names)
+        got = await _fetch(conn, q, params, named=False)
         out: dict[int, dict[str, _Attr]] = {pid: {} for pid in product_ids}
         # Columns in _stmts()'s order, unpacked (a Row's attribute access costs ~1 µs a column).
         for pid, name, text_, unit, dim, lo, hi, key, kind, title, origin, ref in got:
@@ -435,17 +459,6 @@ class CatalogService:
                 attr.values.sort(key=lambda v: SOURCE_RANK.get(v.kind, 9))
         return out
 
-    async def _values_rows(
-        self, conn: AsyncConnection, product_ids: Sequence[int], names: Sequence[str] | None
-    ) -> Sequence[Any]:
-        params: dict[str, Any] = {"ids": list(product_ids)}
-        if names is None:
-            q = _stmts().values_all
-        else:
-            q = _stmts().values_named
-            params["names"] = list(names)
-        return (await conn.execute(q, params)).all()
-
     # --- spec sheet --------------------------------------------------------------------
 
     async def spec_sheet(self, sku: str) -> SpecSheet:
@@ -454,7 +467,7 @@ class CatalogService:
             row = await self._require(conn, sku)
             attrs = (await self._values(conn, [row.id]))[row.id]
             # Documents and relations both ways in one round trip (tag 0, 1, 2; each in id order).
-            got = (await conn.execute(_stmts().spec_parts, {"pid": row.id, "sku": row.sku})).all()
+            got = await _fetch(conn, _stmts().spec_parts, {"pid": row.id, "sku": row.sku})
             docs = [_Doc(x.a, x.kind, x.b, x.c, x.head) for x in got if x.tag == 0]
             rels_out = [(x.kind, x.a, x.b) for x in got if x.tag == 1]
             rels_in = [(x.kind, x.a, x.b) for x in got if x.tag == 2]
@@ -524,7 +537,8 @@ class CatalogService:
         while nxt and nxt not in seen and len(chain) < 20:
             chain.append(nxt)
             seen.add(nxt)
-            nxt = await conn.scalar(_stmts().successor_of, {"sku": nxt})
+            got = await _fetch(conn, _stmts().successor_of, {"sku": nxt})
+            nxt = got[0][0] if got else None
         return chain
 
     # --- search ------------------------------------------------------------------------
@@ -866,7 +880,7 @@ class CatalogService:
             soft = [c for c in wanted if c.attribute not in ("family",)]
             chain = await self._chain(conn, orig)
             successors = list(chain)
-            for s in (await conn.execute(_stmts().replaced_by, {"sku": orig.sku})).scalars():
+            for (s,) in await _fetch(conn, _stmts().replaced_by, {"sku": orig.sku}):
                 if s not in successors:
                     successors.append(s)
             statuses = [Lifecycle.ACTIVE.value] + (
@@ -893,8 +907,8 @@ class CatalogService:
                 ids += [i for i in await self._pool(conn, base, base_pairs, order, pool) if i not in ids]
             # Candidates and successors in one round trip (the order of ``rows`` does not matter:
             # candidates are sorted by score, then SKU).
-            got = await conn.execute(_stmts().products_by_ids_or_skus, {"ids": ids, "skus": successors})
-            rows = {row.id: row for row in got.all()}
+            got = await _fetch(conn, _stmts().products_by_ids_or_skus, {"ids": ids, "skus": successors})
+            rows = {row.id: row for row in got}
             checks = hard + implicit + [c for c in soft if c.attribute not in PRODUCT_FIELDS]
             # Only what is compared, ranked on or explained (verdicts, closeness, confidence, why).
             wanted_names = {c.attribute for c in checks} | ({rules.closest} if rules.closest else set())
