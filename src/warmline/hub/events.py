@@ -21,7 +21,7 @@ from warmline.domain.models import Event, EventType, PrincipalKind
 from warmline.hub.errors import field_error
 from warmline.hub.principal import Principal
 from warmline.hub.store import repository as repo
-from warmline.hub.store.db import Database
+from warmline.hub.store.db import Database, PendingEvent
 from warmline.hub.store.tables import EventRow
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,24 @@ class FeedEntry:
         frame = format_sse(event_model(row))
         return cls(row.id, row.type, row.conversation_id, internal, frame, frame.encode())
 
+    @classmethod
+    def from_pending(cls, event_id: int, ev: PendingEvent) -> FeedEntry:
+        """The entry for an event this process just committed (the same as read back)."""
+        kind = str(ev.type)
+        internal = kind == EventType.MESSAGE_CREATED.value and bool(
+            (ev.data or {}).get("message", {}).get("internal")
+        )
+        event = Event(
+            id=event_id,
+            type=EventType(kind),
+            created_at=ev.created_at,
+            conversation_id=ev.conversation_id,
+            handoff_id=ev.handoff_id,
+            data=ev.data,
+        )
+        frame = format_sse(event)
+        return cls(event_id, kind, ev.conversation_id, internal, frame, frame.encode())
+
 
 def visible_to(principal: Principal, entry: FeedEntry) -> bool:
     """Buyers see only their conversation's transcript events, and no internal notes."""
@@ -123,10 +141,13 @@ class EventFeed:
     async def start(self) -> None:
         """Begin at the current end of the log and follow it."""
         self.head = self.floor = await self.db.last_event_id()
+        self.db.on_commit = self.take
         self._task = asyncio.create_task(self._run(), name="warmline-event-feed")
         self._ticker = asyncio.create_task(self._tick(), name="warmline-event-feed-tick")
 
     async def close(self) -> None:
+        if self.db.on_commit == self.take:
+            self.db.on_commit = None
         self._wake()
         for task in (self._task, self._ticker):
             if task is not None:
@@ -189,6 +210,28 @@ class EventFeed:
                     break
         if added:
             self._wake()
+
+    def take(self, committed: list[tuple[int, PendingEvent]]) -> bool:
+        """Events this process just committed (SQLite), in memory instead of read back.
+
+        Taken only when they are exactly the next ids after ``head`` and no read of the log
+        is under way; otherwise False, and the caller wakes the feed to read the log, which
+        stays the source of truth (gap-free, in id order)."""
+        if self._pulling.locked() or self.closed or not committed:
+            return False
+        if self.db.bus.streams >= COALESCE_MIN_STREAMS:
+            return False  # many streams: the coalescing read in _run wakes them in bursts
+        expected = self.head
+        for event_id, _ev in committed:
+            expected += 1
+            if event_id != expected:
+                return False
+        self.entries.extend([FeedEntry.from_pending(event_id, ev) for event_id, ev in committed])
+        self.head = expected
+        while len(self.entries) > self.capacity:
+            self.floor = self.entries.popleft().id
+        self._wake()
+        return True
 
     def since(self, cursor: int) -> list[FeedEntry] | None:
         """Entries after ``cursor``, oldest first; None when the feed no longer holds them."""

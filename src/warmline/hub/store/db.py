@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +31,14 @@ POOL_OVERFLOW = 5
 IDLE_PING_SECONDS = 10.0
 
 
-_INSERT_EVENT = FastStatement(
-    insert(EventRow.__table__), column_keys=("type", "created_at", "conversation_id", "handoff_id", "data")
+_EVENT_COLUMNS = ("type", "created_at", "conversation_id", "handoff_id", "data")
+_INSERT_EVENT = FastStatement(insert(EventRow.__table__), column_keys=_EVENT_COLUMNS)
+# SQLite, one event (the common write): its id comes back, so the committed event can be
+# handed to the process's event feed in memory (``Database.on_commit``)
+_INSERT_EVENT_RETURNING = FastStatement(
+    insert(EventRow.__table__).returning(EventRow.__table__.c.id), column_keys=_EVENT_COLUMNS
 )
+
 def _literal(value: str | datetime | None) -> str:
     """A SQL literal, dollar-quoted (immune to quotes and backslashes in the value)."""
     if value is None:
@@ -264,6 +269,8 @@ class Tx:
     # PostgreSQL (Database.write): plain INSERTs nothing reads back in the transaction, sent
     # in the commit's script instead of one round trip each. None: run them at once.
     deferred: list[str] | None = None
+    # SQLite: the ids ``events`` got (set when they were appended one by one with RETURNING)
+    event_ids: list[int] | None = None
 
     async def insert_at_commit(
         self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
@@ -316,6 +323,10 @@ class Database:
         # already announced on the bus by write(); waking the feed again for it cost a
         # second, empty read of the log per message.
         self._own_backends: set[int] = set()
+        # SQLite: called after each commit with its events and their ids; True when it took
+        # them all (the event feed, which then needs no read of the log for them), False to
+        # have the bus wake the feed to read the log as usual (the log stays the truth).
+        self.on_commit: Callable[[list[tuple[int, PendingEvent]]], bool] | None = None
         if not self.sqlite:
             self._track_backends()
 
@@ -428,8 +439,19 @@ class Database:
             # on PostgreSQL also when something failed after the script was sent (it may have
             # committed): this process ignores its own connections' NOTIFYs, so the feed
             # must be woken here (a wake-up with nothing new costs one read)
-            if tx is not None and tx.events and (committed or sent):
+            if tx is not None and tx.events and (committed or sent) and not self._handed_over(tx, committed):
                 self.bus.notify()
+
+    def _handed_over(self, tx: Tx, committed: bool) -> bool:
+        """SQLite: give a committed transaction's events to ``on_commit`` (True if taken)."""
+        taker = self.on_commit
+        if not committed or taker is None or tx.event_ids is None or len(tx.event_ids) != len(tx.events):
+            return False
+        try:
+            return taker(list(zip(tx.event_ids, tx.events, strict=True)))
+        except Exception:  # never lose the wake-up: the feed reads the log instead
+            log.exception("event feed could not take committed events; reading the log")
+            return False
 
     async def _append_events(self, tx: Tx, *, commit: bool = False) -> None:
         """Append the transaction's events; on PostgreSQL with ``commit``, commit it too."""
@@ -446,7 +468,11 @@ class Database:
                 for ev in tx.events
             ]
             # plain INSERTs (statements built once): no ORM unit of work for an append-only log
-            await _INSERT_EVENT.write(session, rows)  # one thread round trip for one event
+            if len(rows) == 1:  # one thread round trip; the id comes back for on_commit
+                returned = await _INSERT_EVENT_RETURNING.rows(session, rows[0])
+                tx.event_ids = [int(returned[0][0])]
+            else:
+                await _INSERT_EVENT.write(session, rows)
             return
         # PostgreSQL: the event-order lock is held to commit (so the next writer's event ids
         # come after ours AND become visible after ours: a reader that has seen id N has
