@@ -21,7 +21,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    Float,
     Integer,
     String,
     and_,
@@ -664,25 +663,17 @@ class CatalogService:
             )
             rows: list[Any] = []
             seen: set[int] = set()
+            # As text (what SQLAlchemy would render for the select over the ranked subquery):
+            # building that select and its subquery's columns cost ~0.5 ms a call.
+            q = text(
+                "SELECT catalog_search.id, catalog_search.product_id, catalog_search.kind, "
+                "catalog_search.title, f.raw, substr(catalog_search.body, 1, 4000) AS body, "
+                "catalog_products.sku, catalog_products.name, catalog_products.family, "
+                f"catalog_products.status FROM ({ranked_sql}) AS f "
+                "JOIN catalog_search ON catalog_search.id = f.sid "
+                "JOIN catalog_products ON catalog_products.id = catalog_search.product_id"
+            )
             for match in (f"{{title}} : ({terms})", terms):
-                ranked_sq = text(ranked_sql).columns(sid=Integer, raw=Float).subquery("f")
-                q = (
-                    select(
-                        s.c.id,
-                        s.c.product_id,
-                        s.c.kind,
-                        s.c.title,
-                        ranked_sq.c.raw,
-                        func.substr(s.c.body, 1, 4000).label("body"),
-                        p.c.sku,
-                        p.c.name,
-                        p.c.family,
-                        p.c.status,
-                    )
-                    .select_from(ranked_sq)
-                    .join(s, s.c.id == ranked_sq.c.sid)
-                    .join(p, p.c.id == s.c.product_id)
-                )
                 got = (await conn.execute(q, {"match": match, "n": n, "cap": RANK_CAP})).all()
                 rows += [r for r in got if r.id not in seen]
                 seen.update(r.id for r in got)
