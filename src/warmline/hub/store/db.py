@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from warmline.domain.models import EventType
 from warmline.hub.settings import async_database_url, is_sqlite, plain_postgres_url
-from warmline.hub.store.fast import FastStatement
+from warmline.hub.store.fast import FastStatement, run_batch
 from warmline.hub.store.tables import EventRow
 
 log = logging.getLogger(__name__)
@@ -269,6 +269,8 @@ class Tx:
     # PostgreSQL (Database.write): plain INSERTs nothing reads back in the transaction, sent
     # in the commit's script instead of one round trip each. None: run them at once.
     deferred: list[str] | None = None
+    # SQLite (Database.write): the same INSERTs, run with the events in one thread round trip
+    queued: list[tuple[FastStatement, Mapping[str, Any]]] | None = None
     # SQLite: the ids ``events`` got (set when they were appended one by one with RETURNING)
     event_ids: list[int] | None = None
 
@@ -279,6 +281,10 @@ class Tx:
         the caller runs them now) -- on SQLite, outside ``Database.write``, or for values a
         script cannot carry. Their errors (IntegrityError included) surface at the commit,
         which is still inside ``write()``; nothing in the transaction may read the rows."""
+        if self.queued is not None:
+            statement = _queued_insert(table, tuple(columns))
+            self.queued.extend((statement, row) for row in rows)
+            return True
         if self.deferred is None or not all(_literal_safe(row[c]) for row in rows for c in columns):
             return False
         self.deferred.append(insert_script(table, columns, rows))
@@ -294,6 +300,18 @@ class Tx:
     ) -> None:
         """Queue an event; it is written in this transaction or not at all."""
         self.events.append(PendingEvent(type, conversation_id, handoff_id, data))
+
+
+_QUEUED_INSERTS: dict[tuple[str, tuple[str, ...]], FastStatement] = {}
+
+
+def _queued_insert(table: str, columns: tuple[str, ...]) -> FastStatement:
+    """``INSERT INTO table (columns)`` as a FastStatement, built once per table and columns."""
+    statement = _QUEUED_INSERTS.get((table, columns))
+    if statement is None:
+        statement = FastStatement(insert(EventRow.metadata.tables[table]), column_keys=columns)
+        _QUEUED_INSERTS[(table, columns)] = statement
+    return statement
 
 
 class Database:
@@ -426,7 +444,7 @@ class Database:
         committed = sent = False
         try:
             async with lock, self.sessions() as session, session.begin():
-                tx = Tx(session, deferred=None if self.sqlite else [])
+                tx = Tx(session, deferred=None if self.sqlite else [], queued=[] if self.sqlite else None)
                 yield tx
                 if tx.events:
                     # (on PostgreSQL this commits; the session's own COMMIT then ends an empty one)
@@ -434,6 +452,8 @@ class Database:
                     await self._append_events(tx, commit=True)
                 elif tx.deferred:
                     await self._run_script(tx, "")
+                elif tx.queued:
+                    await self._run_queued(tx, None)
             committed = True
         finally:
             # on PostgreSQL also when something failed after the script was sent (it may have
@@ -468,10 +488,11 @@ class Database:
                 for ev in tx.events
             ]
             # plain INSERTs (statements built once): no ORM unit of work for an append-only log
-            if len(rows) == 1:  # one thread round trip; the id comes back for on_commit
-                returned = await _INSERT_EVENT_RETURNING.rows(session, rows[0])
+            if len(rows) == 1:  # with the queued INSERTs: one thread round trip; the id comes back
+                returned = await self._run_queued(tx, rows[0])
                 tx.event_ids = [int(returned[0][0])]
             else:
+                await self._run_queued(tx, None)
                 await _INSERT_EVENT.write(session, rows)
             return
         # PostgreSQL: the event-order lock is held to commit (so the next writer's event ids
@@ -481,6 +502,18 @@ class Database:
         # from write(), COMMIT go to the server as one script: no hub round trip while the
         # lock is held, however busy the hub's event loop is.
         await self._run_script(tx, append_events_script(tx.events, commit=commit))
+
+    async def _run_queued(self, tx: Tx, event: Mapping[str, Any] | None) -> list[Any]:
+        """SQLite: the transaction's queued INSERTs (and ``event``, RETURNING its id) in one
+        thread round trip, after the ORM's pending rows; the event's rows, or []."""
+        await tx.session.flush()  # the rest of the transaction is written first
+        items = list(tx.queued or ())
+        if tx.queued:
+            tx.queued.clear()
+        if event is not None:
+            items.append((_INSERT_EVENT_RETURNING, event))
+        results = await run_batch(tx.session, items)
+        return results[-1] if event is not None else []
 
     async def _run_script(self, tx: Tx, script: str) -> None:
         """PostgreSQL: the transaction's deferred INSERTs, then ``script``, in one message."""

@@ -76,6 +76,16 @@ class FastStatement:
         self._row_type = type("Row", (FastRow,), {"__slots__": (), "_fields": tuple(c for c, _ in columns)})
         return _Compiled(compiled.string, binds, columns)
 
+    def _bind(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[_Compiled, list[Any]]:
+        """SQLite: the compiled statement and its positional arguments for ``params``."""
+        compiled = self._sqlite or self._compile_sqlite(dialect)
+        self._sqlite = compiled
+        args = []
+        for name, fixed, proc in compiled.binds:
+            value = params[name] if fixed is None or name in params else fixed[0]
+            args.append(value if proc is None else proc(value))
+        return compiled, args
+
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
         """Run with ``params``; the result rows (empty for statements that return none)."""
         bind = session.bind
@@ -83,12 +93,7 @@ class FastStatement:
         if dialect is None or dialect.name != "sqlite":
             result = await session.execute(self.statement, dict(params))
             return list(result.all()) if result.returns_rows else []
-        compiled = self._sqlite or self._compile_sqlite(dialect)
-        self._sqlite = compiled
-        args = []
-        for name, fixed, proc in compiled.binds:
-            value = params[name] if fixed is None or name in params else fixed[0]
-            args.append(value if proc is None else proc(value))
+        compiled, args = self._bind(dialect, params)
         driver = await _driver_connection(session)
         try:
             raw = await driver.execute_fetchall(compiled.sql, args)
@@ -96,6 +101,9 @@ class FastStatement:
             raise sa_exc.DBAPIError.instance(
                 compiled.sql, args, error, sqlite3.Error, dialect=dialect
             ) from error
+        return self._decode(compiled, raw)
+
+    def _decode(self, compiled: _Compiled, raw: Sequence[Any]) -> list[Any]:
         if not compiled.columns:
             return []
         row_type = self._row_type
@@ -116,6 +124,42 @@ class FastStatement:
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Any | None:
         found = await self.rows(session, params)
         return found[0] if found else None
+
+
+async def run_batch(
+    session: AsyncSession, items: Sequence[tuple[FastStatement, Mapping[str, Any]]]
+) -> list[list[Any]]:
+    """SQLite: run several statements in order in ONE thread round trip; each one's rows.
+
+    For the writes a transaction queues to the end (``Tx.insert_at_commit``): the message,
+    the idempotency record and the event go to aiosqlite's worker together instead of one
+    hand-off each. Inside the session's transaction, with SQLAlchemy's exception types, as
+    ``FastStatement.rows`` (the first failing statement raises; the caller rolls back)."""
+    if not items:
+        return []
+    bind = session.bind
+    assert bind is not None and bind.dialect.name == "sqlite"
+    dialect = bind.dialect
+    prepared = [(statement, *statement._bind(dialect, params)) for statement, params in items]
+    driver = await _driver_connection(session)
+    failed: list[tuple[str, list[Any]]] = []
+
+    def run() -> list[list[Any]]:
+        conn = driver._conn  # on aiosqlite's worker thread: the plain sqlite3 connection
+        out = []
+        for _statement, compiled, args in prepared:
+            failed[:] = [(compiled.sql, args)]
+            out.append(conn.execute(compiled.sql, args).fetchall())
+        return out
+
+    try:
+        raw = await driver._execute(run)
+    except sqlite3.Error as error:
+        sql, args = failed[0] if failed else ("", [])
+        raise sa_exc.DBAPIError.instance(sql, args, error, sqlite3.Error, dialect=dialect) from error
+    return [
+        stmt._decode(compiled, rows) for (stmt, compiled, _), rows in zip(prepared, raw, strict=True)
+    ]
 
 
 async def _driver_connection(session: AsyncSession) -> Any:
