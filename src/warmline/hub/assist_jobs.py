@@ -240,6 +240,25 @@ async def _append_note(tx: Tx, job: AssistJob, body: str, *, message_id: str) ->
     return message
 
 
+async def _fail(tx: Tx, job_id: str, error: str, *, where: Sequence[str]) -> bool:
+    """Mark a job failed (if its status is still one of ``where``) with its event; True if it was."""
+    row = await _set(
+        tx,
+        job_id,
+        where=where,
+        values={
+            "status": AssistStatus.FAILED.value,
+            "finished_at": utcnow(),
+            "error": error,
+            "stage": "failed",
+        },
+    )
+    if row is None:
+        return False
+    _emit(tx, EventType.ASSIST_FAILED, job_model(row))
+    return True
+
+
 async def fail_orphans(db: Database, *, older_than: float | None = None) -> int:
     """Jobs a hub process left queued or running can never finish: mark them failed.
 
@@ -252,19 +271,7 @@ async def fail_orphans(db: Database, *, older_than: float | None = None) -> int:
         rows = (await tx.session.scalars(query)).all()
         count = 0
         for job_id in rows:
-            row = await _set(
-                tx,
-                job_id,
-                where=ACTIVE,
-                values={
-                    "status": AssistStatus.FAILED.value,
-                    "finished_at": utcnow(),
-                    "error": RESTARTED,
-                    "stage": "failed",
-                },
-            )
-            if row is not None:
-                _emit(tx, EventType.ASSIST_FAILED, job_model(row))
+            if await _fail(tx, job_id, RESTARTED, where=ACTIVE):
                 count += 1
     return count
 
@@ -452,19 +459,7 @@ class AssistRunner:
 
     async def _finish_failed(self, job_id: str, error: str) -> None:
         async with self.db.write() as tx:
-            row = await _set(
-                tx,
-                job_id,
-                where=(AssistStatus.RUNNING.value,),
-                values={
-                    "status": AssistStatus.FAILED.value,
-                    "finished_at": utcnow(),
-                    "error": error,
-                    "stage": "failed",
-                },
-            )
-            if row is not None:
-                _emit(tx, EventType.ASSIST_FAILED, job_model(row))
+            await _fail(tx, job_id, error, where=(AssistStatus.RUNNING.value,))
 
     async def aclose(self) -> None:
         """Stop every task, mark their jobs failed, and close the model client."""
@@ -480,19 +475,7 @@ class AssistRunner:
             try:
                 async with self.db.write() as tx:
                     for job_id in pending:
-                        row = await _set(
-                            tx,
-                            job_id,
-                            where=ACTIVE,
-                            values={
-                                "status": AssistStatus.FAILED.value,
-                                "finished_at": utcnow(),
-                                "error": STOPPED,
-                                "stage": "failed",
-                            },
-                        )
-                        if row is not None:
-                            _emit(tx, EventType.ASSIST_FAILED, job_model(row))
+                        await _fail(tx, job_id, STOPPED, where=ACTIVE)
             except Exception as exc:  # the database may be gone; the next start-up fails them
                 log.warning("could not mark unfinished assistant jobs failed at shutdown: %s", exc)
         if self.phraser is not None:
