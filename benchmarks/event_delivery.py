@@ -153,22 +153,27 @@ async def baseline(messages: int) -> list[float]:
 # --- the real thing: hub -> console model ----------------------------------------------------
 
 
-async def hub_to_console(hub_url: str, agent_token: str, bot_token: str, messages: int) -> list[float]:
+async def open_bench_handoff(hub_url: str, bot_token: str) -> dict[str, Any]:
+    """One queued handoff with a new conversation (the bot's POST answer: handoff + buyer token)."""
     async with httpx.AsyncClient(base_url=hub_url, timeout=30) as bot:
-        created = (
-            await bot.post(
-                "/v1/handoffs",
-                headers={"Authorization": f"Bearer {bot_token}"},
-                json={
-                    "conversation": {
-                        "buyer": {"name": "Bench Buyer", "company": "Bench AB"},
-                        "messages": [{"author_kind": "buyer", "body": "hello"}],
-                    },
-                    "packet": {"reason": "live_data", "summary": "Benchmark handoff."},
-                    "required_skills": ["drives"],
+        response = await bot.post(
+            "/v1/handoffs",
+            headers={"Authorization": f"Bearer {bot_token}"},
+            json={
+                "conversation": {
+                    "buyer": {"name": "Bench Buyer", "company": "Bench AB"},
+                    "messages": [{"author_kind": "buyer", "body": "hello"}],
                 },
-            )
-        ).json()
+                "packet": {"reason": "live_data", "summary": "Benchmark handoff."},
+                "required_skills": ["drives"],
+            },
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+async def hub_to_console(hub_url: str, agent_token: str, bot_token: str, messages: int) -> list[float]:
+    created = await open_bench_handoff(hub_url, bot_token)
     handoff_id = created["handoff"]["id"]
     buyer_token = created["buyer_token"]
     conversation_id = created["handoff"]["conversation_id"]

@@ -42,6 +42,7 @@ from event_delivery import (  # sibling script
     cli,
     create_pg_database,
     free_port,
+    open_bench_handoff,
     pct,
 )
 
@@ -189,21 +190,7 @@ async def bare(messages: int) -> dict[str, float]:
 
 
 async def hub_run(url: str, pid: int, agent: str, bot: str, messages: int) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-        created = (
-            await c.post(
-                "/v1/handoffs",
-                headers={"Authorization": f"Bearer {bot}"},
-                json={
-                    "conversation": {
-                        "buyer": {"name": "Bench Buyer", "company": "Bench AB"},
-                        "messages": [{"author_kind": "buyer", "body": "hello"}],
-                    },
-                    "packet": {"reason": "live_data", "summary": "Benchmark handoff."},
-                    "required_skills": ["drives"],
-                },
-            )
-        ).json()
+    created = await open_bench_handoff(url, bot)
     conversation_id = created["handoff"]["conversation_id"]
     buyer = created["buyer_token"]
     async with (
