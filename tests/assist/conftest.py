@@ -19,7 +19,8 @@ import asyncpg
 import httpx
 import pytest
 
-from hub.conftest import SSEReader, Workspace, bearer, new_conversation, packet, start_hub
+from hub.conftest import SSEReader, Workspace, bearer, new_conversation, open_workspace, packet
+from hub.conftest import start_hub as start_hub  # re-exported for the tests of this folder
 from warmline.catalog.demo import ensure_demo_catalog
 
 __all__ = ["SSEReader", "Workspace", "bearer", "new_conversation", "packet"]
@@ -121,16 +122,8 @@ def workspace(
 ) -> Iterator[Workspace]:
     """A hub on a database holding the demo catalog, with a bot and three specialists."""
     demo_templates.fill(database_url)
-    hub = start_hub(database_url, **hub_settings)
-    try:
-        ana, ana_token = hub.create_agent("ana", ["drives", "quotes"], "Ana Petrova")
-        ben, ben_token = hub.create_agent("ben", ["all"], "Ben Okafor")
-        _cy, cy_token = hub.create_agent("cy", ["pumps"])
-        bot = hub.create_bot("product-ai")
-        assert hub.base_url is not None
-        yield Workspace(hub, hub.base_url, bot, ana_token, ben_token, cy_token, ana.id, ben.id)
-    finally:
-        hub.stop()
+    with open_workspace(database_url, **hub_settings) as ws:
+        yield ws
 
 
 async def open_handoff(ws: Workspace, **packet_overrides: Any) -> dict[str, Any]:

@@ -84,8 +84,9 @@ def hub_settings() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def workspace(database_url: str, hub_settings: dict[str, Any]) -> Iterator[Workspace]:
+@contextlib.contextmanager
+def open_workspace(database_url: str, **hub_settings: Any) -> Iterator[Workspace]:
+    """A running hub with a bot and three specialists (ana: drives+quotes, ben: all, cy: pumps)."""
     hub = start_hub(database_url, **hub_settings)
     try:
         ana, ana_token = hub.create_agent("ana", ["drives", "quotes"], "Ana Petrova")
@@ -96,6 +97,12 @@ def workspace(database_url: str, hub_settings: dict[str, Any]) -> Iterator[Works
         yield Workspace(hub, hub.base_url, bot, ana_token, ben_token, cy_token, ana.id, ben.id)
     finally:
         hub.stop()
+
+
+@pytest.fixture
+def workspace(database_url: str, hub_settings: dict[str, Any]) -> Iterator[Workspace]:
+    with open_workspace(database_url, **hub_settings) as ws:
+        yield ws
 
 
 class SSEReader:
