@@ -181,7 +181,7 @@ def test_replies_typed_while_cut_are_pending_then_sent_once_in_order(data, proxy
         assert [b for b in on_hub if b in texts] == texts  # each once, in the order typed
         assert [b for b in bodies(window) if b in texts] == texts  # and shown once each
         assert_thread_is_whole(window)
-        assert not window.outbox_label.isVisible()
+        await wait_until(lambda: not window.outbox_label.isVisible(), "the outbox count hidden (answer in)")
         assert not list(console.dir.glob("*.jsonl"))  # sent entries compacted away
         await wait_until(lambda: "Connected" in window.connection_text, "connected")
         assert not window.composer.hint.isVisible()
@@ -308,7 +308,7 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         assert on_hub.index(keep) < on_hub.index(third)
         await wait_until(lambda: keep in bodies(window), "shown as sent")
         assert bodies(window).count(keep) == 1
-        assert not window.outbox_label.isVisible()
+        await wait_until(lambda: not window.outbox_label.isVisible(), "the outbox count hidden (answer in)")
 
     run(scenario(), timeout=60)
 

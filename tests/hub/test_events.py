@@ -173,3 +173,81 @@ async def test_server_ends_the_stream_when_the_client_goes_away(workspace: Works
     while workspace.hub.open_streams:
         assert time.monotonic() < deadline, "stream still open on the server after the client left"
         await asyncio.sleep(0.02)
+
+
+async def _raw_stream(url: str, token: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """An SSE request on a raw socket with a tiny receive buffer (so the hub's writes back up)."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
+    writer.write(f"GET /v1/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return reader, writer
+
+
+async def test_a_slow_reader_gets_every_event_once_and_in_order(workspace: Workspace) -> None:
+    """The feed writes live events to caught-up streams itself; a reader too slow to take them
+    (its socket full) leaves the feed, catches up from its cursor, and loses or repeats nothing."""
+    async with workspace.client(workspace.bot) as bot:
+        created = (await bot.post("/v1/conversations", json=new_conversation(messages=0))).json()
+    cid, buyer_token = created["conversation"]["id"], created["buyer_token"]
+    reader, writer = await _raw_stream(workspace.url, workspace.ben)
+    fast = await _raw_stream(workspace.url, workspace.ana)  # reads all along
+    try:
+        deadline = time.monotonic() + 10
+        while workspace.hub.open_streams < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        fast_buf = bytearray()
+
+        async def drain_fast() -> None:
+            while chunk := await fast[0].read(1 << 16):
+                fast_buf.extend(chunk)
+
+        draining = asyncio.create_task(drain_fast())
+        body = "x" * 7000  # 7 kB per event, 5.6 MB in all: more than the hub's socket buffers hold
+        total = 800
+        async with workspace.client(buyer_token) as buyer:
+
+            async def post(worker: int) -> None:
+                for i in range(worker, total, 8):
+                    r = await buyer.post(f"/v1/conversations/{cid}/messages", json={"body": f"{i}:{body}"})
+                    assert r.status_code == 201
+
+            await asyncio.gather(*(post(w) for w in range(8)))
+        # now read the slow stream to the end of what was posted
+        buf = bytearray()
+        deadline = time.monotonic() + 30
+        while buf.count(b'"body":"') < total:
+            assert time.monotonic() < deadline, "the slow stream never caught up"
+            buf.extend(await asyncio.wait_for(reader.read(1 << 20), 30))
+        deadline = time.monotonic() + 30
+        while fast_buf.count(b'"body":"') < total:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        for data in (bytes(buf), bytes(fast_buf)):
+            ids = [int(line[4:]) for line in data.split(b"\n") if line.startswith(b"id: ")]
+            assert ids == sorted(set(ids)), "events repeated or out of order"
+            assert ids == list(range(ids[0], ids[0] + len(ids))), "a gap in the event ids"
+            bodies = [int(data[m + 8 : data.index(b":", m + 8)]) for m in _find_all(data, b'"body":"')]
+            assert sorted(bodies) == list(range(total))
+        # (the slow stream really did leave the feed: its writes backed up)
+        assert workspace.hub.app.state.feed.slow_writes >= 1
+        draining.cancel()
+    finally:
+        writer.close()
+        fast[1].close()
+
+
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    out, at = [], data.find(needle)
+    while at >= 0:
+        out.append(at)
+        at = data.find(needle, at + 1)
+    return out

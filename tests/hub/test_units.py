@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,7 +11,7 @@ from warmline.domain.models import EventType, NewConversation, NewHandoff, Princ
 from warmline.domain.packet import HandoffPacket, Priority
 from warmline.hub import service
 from warmline.hub.errors import Conflict, NotFound
-from warmline.hub.events import EventFeed, FeedEntry, parse_last_event_id, stream_events, visible_to
+from warmline.hub.events import EventFeed, FeedEntry, parse_last_event_id, serve_events, visible_to
 from warmline.hub.principal import Principal
 from warmline.hub.routing import infer_routing
 from warmline.hub.settings import HubSettings, async_database_url, sqlite_path
@@ -228,13 +230,26 @@ async def test_feed_holds_a_contiguous_window_and_streams_replay_older_cursors(s
         assert feed.since(5) is None  # too old for memory: the stream must replay from the log
 
         ben = Principal(kind=PrincipalKind.BOT, token_id="t", name="bot")
-        stream = stream_events(feed, ben, last_event_id=1, keepalive_seconds=60)
         ids: list[int] = []
-        async for chunk in stream:
-            ids += [int(line[4:]) for line in chunk.decode().splitlines() if line.startswith("id: ")]
-            if ids and ids[-1] == 11:
-                break
-        await stream.aclose()
+        got_all = asyncio.Event()
+        leave = asyncio.Event()
+
+        async def receive() -> dict:
+            await leave.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            body = message.get("body", b"").decode()
+            ids.extend(int(line[4:]) for line in body.splitlines() if line.startswith("id: "))
+            if ids and ids[-1] >= 11:
+                got_all.set()
+
+        stream = asyncio.create_task(
+            serve_events(feed, ben, last_event_id=1, keepalive_seconds=60, receive=receive, send=send)
+        )
+        await asyncio.wait_for(got_all.wait(), 10)
+        leave.set()
+        await asyncio.wait_for(stream, 10)
         assert ids == list(range(2, 12))  # 2-6 from the log, 7-11 from memory: no gap, no repeat
     finally:
         await feed.close()

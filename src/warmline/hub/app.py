@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from warmline.catalog.service import CatalogService
 from warmline.domain.models import ErrorDetail
@@ -80,6 +81,28 @@ def optional_routers() -> list[APIRouter]:
     return found
 
 
+class HubApp(FastAPI):
+    """The hub's FastAPI app, with its two hottest requests answered before the middleware stack.
+
+    A buyer's message POST and the console's event stream are most of the traffic; for
+    their common case (see ``FastMessageRoute`` and ``events.answer_fast``) the layers
+    every other route goes through cost as much CPU as the work itself. Everything else,
+    and whatever those two decline, goes through the whole app as usual."""
+
+    fast_messages: conversations.FastMessageRoute
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if scope["method"] == "GET" and scope["path"] == "/v1/events":
+                scope["app"] = self
+                if await events.answer_fast(self, scope, receive, send):
+                    return
+            elif (conversation_id := conversations.FastMessageRoute.match(scope)) is not None:
+                await self.fast_messages.handle(scope, receive, send, conversation_id, super().__call__)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: HubSettings | None = None) -> FastAPI:
     """Build the hub; the database opens in the lifespan, so the app is cheap to create."""
     settings = settings or HubSettings()
@@ -110,7 +133,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
             await feed.close()
             await db.close()
 
-    app = FastAPI(
+    app = HubApp(
         title="Warmline hub",
         version="1",
         summary="Conversations, handoffs and the event log behind the Warmline console.",
@@ -161,7 +184,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     for router in optional_routers():
         v1.include_router(router)
     app.include_router(v1)
-    conversations.install_fast_routes(app)  # buyers' message POSTs skip FastAPI's layers
+    app.fast_messages = conversations.FastMessageRoute(app, settings.max_request_bytes)
     return app
 
 

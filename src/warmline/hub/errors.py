@@ -50,3 +50,14 @@ def field_error(
 ) -> Exception:
     """A 422 naming one field, shaped like FastAPI's own validation errors."""
     return RequestValidationError([{"loc": loc, "msg": msg, "type": type_, "input": value}])
+
+
+async def answer_error(app: Any, request: Any, exc: Exception) -> Any:
+    """The response the app's exception handlers give ``exc`` (for routes answered ahead of
+    the app's middleware, which would otherwise do this); re-raises when none handles it."""
+    handlers = getattr(app, "exception_handlers", {})
+    for cls in type(exc).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return await handler(request, exc)
+    raise exc

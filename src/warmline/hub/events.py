@@ -1,9 +1,13 @@
 """The event stream: replay from the log after a given id, then follow it live (SSE).
 
 One ``EventFeed`` per hub process tails the log (woken by the bus, polling as a
-fallback) and keeps the newest events in memory, already formatted as SSE frames, so N
-open streams cost one query per change instead of N. A stream whose cursor is older
-than what the feed holds replays from the database first, then joins the feed.
+fallback; this process's own single-event commits are handed over in memory) and keeps
+the newest events in memory, already formatted as SSE frames, so N open streams cost one
+query per change instead of N. A stream whose cursor is older than what the feed holds
+replays from the database first; once caught up it attaches to the feed, which writes
+each new frame to every attached stream from its own task (no task wake-up per stream
+per event); a stream whose reader is too slow to take a write leaves the feed and
+catches up on its own again.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Coroutine, Generator, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Receive, Send
 
 from warmline.domain.models import Event, EventType, PrincipalKind
 from warmline.hub.errors import field_error
@@ -28,13 +35,14 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 FEED_CAPACITY = 5000
-# Streams are woken at most this often: a burst of commits reaches them as one write each.
+# With many streams, the feed writes to them at most this often: a burst of commits reaches
+# each stream as one write.
 COALESCE_SECONDS = 0.015
-# ...but only when this many streams are open: waking a few streams per commit costs little,
-# while holding each event up to COALESCE_SECONDS put ~10 ms on every delivery in steady
-# traffic (issue 2's latency target; docs/benchmarks.md, event delivery).
+# ...but only when this many streams are open: writing to a few streams per commit costs
+# little, while holding each event up to COALESCE_SECONDS put ~10 ms on every delivery in
+# steady traffic (issue 2's latency target; docs/benchmarks.md, event delivery).
 COALESCE_MIN_STREAMS = 16
-# Streams wait without timers of their own; the feed wakes them this often (keepalives).
+# Streams wait without timers of their own; the feed writes their keepalives this often.
 TICK_SECONDS = 1.0
 BUYER_EVENT_TYPES = {EventType.CONVERSATION_CREATED.value, EventType.MESSAGE_CREATED.value}
 
@@ -105,10 +113,67 @@ def visible_to(principal: Principal, entry: FeedEntry) -> bool:
     )
 
 
+class _Resumed:
+    """Awaitable continuing a coroutine that was started by hand and is suspended on ``first``."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, value = self.coro, self.first
+        while True:
+            try:
+                sent = yield value
+            except BaseException as exc:  # cancelled while waiting: pass it on
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _finish(coro: Coroutine[Any, Any, Any], first: Any) -> None:
+    await _Resumed(coro, first)
+
+
+class StreamSink:
+    """One open event stream as the feed sees it while the stream is caught up.
+
+    The feed writes new frames to ``send`` itself, from its own task: a write that
+    completes at once (the usual case: the server just queues the bytes) costs no task
+    wake-up per stream. A write that has to wait (a slow reader) is finished in a task of
+    its own, and the stream leaves the feed to catch up from its cursor on its own."""
+
+    __slots__ = ("agent", "cursor", "error", "keepalive", "last_sent", "pending", "principal", "send", "wake")
+
+    def __init__(self, principal: Principal, send: Send, cursor: int, keepalive: float) -> None:
+        self.principal = principal
+        self.send = send
+        self.cursor = cursor  # the newest event id written to this stream
+        self.agent = principal.kind is not PrincipalKind.BUYER  # agents and bots see everything
+        self.keepalive = keepalive
+        self.last_sent = time.monotonic()
+        self.wake: asyncio.Future[None] | None = None  # set when the stream's own task must act
+        self.pending: asyncio.Task[None] | None = None  # a write that could not finish at once
+        self.error: BaseException | None = None
+
+    def signal(self) -> None:
+        if self.wake is not None and not self.wake.done():
+            self.wake.set_result(None)
+
+
 class EventFeed:
     """Tails the event log once for the whole process and fans out to streams in memory.
 
-    Invariant: ``entries`` holds every event with ``floor < id <= head``, in id order.
+    Invariant: ``entries`` holds every event with ``floor < id <= head``, in id order; every
+    attached sink has been written everything up to ``_fanned`` (or its own later cursor).
     """
 
     def __init__(
@@ -129,10 +194,13 @@ class EventFeed:
         self.entries: deque[FeedEntry] = deque()
         self.floor = 0
         self.head = 0
-        self.version = 0
-        self._changed = asyncio.Event()
+        self._fanned = 0  # entries up to this id have been written to the attached sinks
+        self._sinks: dict[StreamSink, None] = {}  # attached (caught-up) streams, in attach order
+        self._last_fan_out = 0.0
+        self._fan_out_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._pulling = asyncio.Lock()
+        self.slow_writes = 0  # writes the feed handed to a stream's task (a slow reader)
 
     @property
     def closed(self) -> bool:
@@ -140,7 +208,7 @@ class EventFeed:
 
     async def start(self) -> None:
         """Begin at the current end of the log and follow it."""
-        self.head = self.floor = await self.db.last_event_id()
+        self.head = self.floor = self._fanned = await self.db.last_event_id()
         self.db.on_commit = self.take
         self._task = asyncio.create_task(self._run(), name="warmline-event-feed")
         self._ticker = asyncio.create_task(self._tick(), name="warmline-event-feed-tick")
@@ -148,26 +216,103 @@ class EventFeed:
     async def close(self) -> None:
         if self.db.on_commit == self.take:
             self.db.on_commit = None
-        self._wake()
+        self._release_all()
         for task in (self._task, self._ticker):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _tick(self) -> None:
-        """Wake every stream now and then, so each can send its keepalive without a timer.
+    def attach(self, sink: StreamSink) -> bool:
+        """Follow the feed from here (False: entries after the sink's cursor exist: catch up first)."""
+        if self.closed or self.head > sink.cursor or self._fanned > sink.cursor:
+            return False
+        self._sinks[sink] = None
+        return True
 
-        (A per-stream ``wait_for`` costs a task and a timer handle per stream per event,
-        which was most of the fan-out's cost with hundreds of streams.)"""
+    def detach(self, sink: StreamSink) -> None:
+        self._sinks.pop(sink, None)
+
+    def _release_all(self) -> None:
+        """Hand every attached stream back to its own task (the hub is closing)."""
+        sinks, self._sinks = self._sinks, {}
+        for sink in sinks:
+            sink.signal()
+
+    async def _tick(self) -> None:
+        """Keepalives for attached streams, from one task (no timer per stream)."""
         while not self.closed:
             await asyncio.sleep(self.tick_seconds)
-            self._wake()
+            now = time.monotonic()
+            for sink in list(self._sinks):
+                if now - sink.last_sent >= sink.keepalive:
+                    self._write(sink, KEEPALIVE, now)
+        self._release_all()
 
-    def _wake(self) -> None:
-        self.version += 1
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+    def _changed(self) -> None:
+        """New entries: write them to the attached streams now, or -- with many streams and
+        a write less than ``coalesce_seconds`` ago -- at the end of that interval, so a
+        burst of commits reaches each stream as one write."""
+        if len(self._sinks) < COALESCE_MIN_STREAMS:
+            self._fan_out()
+            return
+        if self._fan_out_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = self._last_fan_out + self.coalesce_seconds
+        if due <= loop.time():
+            self._fan_out()
+        else:
+            self._fan_out_timer = loop.call_at(due, self._fan_out)
+
+    def _fan_out(self) -> None:
+        """Write every entry after ``_fanned`` to every attached stream."""
+        self._fan_out_timer = None
+        self._last_fan_out = asyncio.get_running_loop().time()
+        new = self.since(self._fanned)
+        self._fanned = self.head
+        if new is None:  # (cannot happen with capacity > BATCH) -- streams catch up themselves
+            self._release_all()
+            return
+        if not new or not self._sinks:
+            return
+        now = time.monotonic()
+        everything: bytes | None = None
+        first = new[0].id
+        for sink in list(self._sinks):
+            batch = new if first > sink.cursor else [e for e in new if e.id > sink.cursor]
+            if not batch:
+                continue
+            sink.cursor = batch[-1].id
+            if sink.agent and batch is new:
+                if everything is None:
+                    everything = _frames(sink.principal, new)
+                data = everything
+            else:
+                data = _frames(sink.principal, batch)
+            if data:
+                self._write(sink, data, now)
+
+    def _write(self, sink: StreamSink, data: bytes, now: float) -> None:
+        """One body chunk to an attached stream, run right here if the server takes it at once."""
+        coro = sink.send({"type": "http.response.body", "body": data, "more_body": True})
+        try:
+            first = coro.send(None)
+        except StopIteration:
+            sink.last_sent = now
+            return
+        except BaseException as exc:  # the connection failed: its task ends the stream
+            self._sinks.pop(sink, None)
+            sink.error = exc
+            sink.signal()
+            return
+        # a slow reader (the server paused writing): finish in a task; the stream leaves the
+        # feed and catches up from its cursor once this write is done
+        self._sinks.pop(sink, None)
+        self.slow_writes += 1
+        sink.last_sent = now
+        sink.pending = asyncio.ensure_future(_finish(coro, first))
+        sink.signal()
 
     async def _run(self) -> None:
         bus = self.db.bus
@@ -176,8 +321,8 @@ class EventFeed:
         last_pull = 0.0
         while not bus.closed:
             seen = bus.version
-            # Coalesce: at most one read (and one wake of every stream) per interval; a
-            # burst of commits then reaches each stream as one write. No delay when quiet.
+            # Coalesce: at most one read per interval when many streams are open; a burst
+            # of commits then reaches each stream as one write. No delay when quiet.
             since_last = loop.time() - last_pull
             if since_last < self.coalesce_seconds and bus.streams >= COALESCE_MIN_STREAMS:
                 await asyncio.sleep(self.coalesce_seconds - since_last)
@@ -190,11 +335,10 @@ class EventFeed:
                 log.warning("event feed could not read the log (%s); retrying", exc)
                 await asyncio.sleep(min(0.2 * 2**failures, 2.0))
             await bus.wait(seen, self.poll_seconds)
-        self._wake()
+        self._release_all()
 
     async def pull(self) -> None:
-        """Read everything new from the log into memory and wake the streams."""
-        added = False
+        """Read everything new from the log into memory and write it to the streams."""
         async with self._pulling:  # one reader at a time, or entries could repeat
             while True:
                 async with self.db.read_statement() as session:  # one statement: no transaction
@@ -203,24 +347,23 @@ class EventFeed:
                     self.entries.append(FeedEntry.from_row(row))
                 if rows:
                     self.head = rows[-1].id
-                    added = True
-                while len(self.entries) > self.capacity:
-                    self.floor = self.entries.popleft().id
+                    self._trim()
+                    self._changed()  # before the next await: attached streams stay current
                 if len(rows) < BATCH:
                     break
-        if added:
-            self._wake()
+
+    def _trim(self) -> None:
+        while len(self.entries) > self.capacity:
+            self.floor = self.entries.popleft().id
 
     def take(self, committed: list[tuple[int, PendingEvent]]) -> bool:
-        """Events this process just committed (SQLite), in memory instead of read back.
+        """Events this process just committed, in memory instead of read back.
 
         Taken only when they are exactly the next ids after ``head`` and no read of the log
         is under way; otherwise False, and the caller wakes the feed to read the log, which
         stays the source of truth (gap-free, in id order)."""
         if self._pulling.locked() or self.closed or not committed:
             return False
-        if self.db.bus.streams >= COALESCE_MIN_STREAMS:
-            return False  # many streams: the coalescing read in _run wakes them in bursts
         expected = self.head
         for event_id, _ev in committed:
             expected += 1
@@ -228,9 +371,8 @@ class EventFeed:
                 return False
         self.entries.extend([FeedEntry.from_pending(event_id, ev) for event_id, ev in committed])
         self.head = expected
-        while len(self.entries) > self.capacity:
-            self.floor = self.entries.popleft().id
-        self._wake()
+        self._trim()
+        self._changed()
         return True
 
     def since(self, cursor: int) -> list[FeedEntry] | None:
@@ -244,12 +386,6 @@ class EventFeed:
             out.append(entry)
         out.reverse()
         return out
-
-    async def wait(self, seen_version: int) -> None:
-        """Return when new entries arrived after ``seen_version``, on close, or at the next tick."""
-        if self.version != seen_version or self.closed:
-            return
-        await self._changed.wait()
 
 
 async def _replay(db: Database, principal: Principal, after: int) -> tuple[list[FeedEntry], int]:
@@ -266,42 +402,84 @@ def _frames(principal: Principal, entries: Sequence[FeedEntry]) -> bytes:
     return b"".join(e.raw for e in entries if visible_to(principal, e))
 
 
-async def stream_events(
+KEEPALIVE = b": keepalive\n\n"
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+async def _until_disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def serve_events(
     feed: EventFeed,
     principal: Principal,
     *,
     last_event_id: int | None,
     keepalive_seconds: float,
-) -> AsyncIterator[bytes]:
-    """SSE frames (bytes) forever: the backlog after ``last_event_id`` (or now), then live events."""
+    receive: Receive,
+    send: Send,
+) -> None:
+    """The whole SSE response: the backlog after ``last_event_id`` (or now), then live.
+
+    The stream's task writes the backlog itself (from memory, or from the log when older);
+    once caught up it attaches to the feed, which writes live events to it, and sleeps
+    until the client leaves, the hub closes, or a slow write sends it back to catching up."""
     db = feed.db
     cursor = last_event_id if last_event_id is not None else await db.last_event_id()
+    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    sink = StreamSink(principal, send, cursor, keepalive_seconds)
+
+    async def write(data: bytes) -> None:
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+        sink.last_sent = time.monotonic()
+
+    loop = asyncio.get_running_loop()
     db.bus.streams += 1
+    gone = asyncio.ensure_future(_until_disconnected(receive))
     try:
-        yield f"retry: 2000\n: warmline event stream from {cursor}\n\n".encode()
-        last_sent = time.monotonic()
-        while not feed.closed:
-            seen = feed.version
-            entries = feed.since(cursor)
-            if entries is None:  # older than memory: replay from the log, then look again
-                batch, cursor = await _replay(db, principal, cursor)
+        await write(f"retry: 2000\n: warmline event stream from {cursor}\n\n".encode())
+        while not feed.closed and not gone.done():
+            if sink.pending is not None:  # a write the feed started: it goes out first
+                pending, sink.pending = sink.pending, None
+                await pending
+            if sink.error is not None:
+                raise sink.error
+            entries = feed.since(sink.cursor)
+            if entries is None:  # older than memory: replay from the log
+                batch, sink.cursor = await _replay(db, principal, sink.cursor)
                 if frames := _frames(principal, batch):
-                    yield frames
-                    last_sent = time.monotonic()
-                if len(batch) >= BATCH or cursor < feed.floor:
-                    continue
-                entries = feed.since(cursor) or []
+                    await write(frames)
+                continue
             if entries:
-                cursor = entries[-1].id
+                sink.cursor = entries[-1].id
                 if frames := _frames(principal, entries):
-                    yield frames
-                    last_sent = time.monotonic()
-            if time.monotonic() - last_sent >= keepalive_seconds:
-                yield b": keepalive\n\n"
-                last_sent = time.monotonic()
-            await feed.wait(seen)  # the feed's tick wakes us for keepalives
+                    await write(frames)
+                continue
+            if time.monotonic() - sink.last_sent >= keepalive_seconds:
+                await write(KEEPALIVE)
+            sink.wake = loop.create_future()
+            if not feed.attach(sink):
+                continue
+            try:
+                await asyncio.wait((gone, sink.wake), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                feed.detach(sink)
+                sink.wake = None
+        if not gone.done():  # the hub is closing: end the response cleanly
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        pass  # the client went away mid-write
     finally:
         db.bus.streams -= 1
+        feed.detach(sink)
+        gone.cancel()
+        if sink.pending is not None:
+            sink.pending.cancel()
 
 
 def parse_last_event_id(header: str | None, query: int | None) -> int | None:

@@ -63,23 +63,28 @@ class BodySizeLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "detail": {
-                    "code": "request_too_large",
-                    "message": f"request body is over {self.max_bytes} bytes",
-                    "owner": None,
-                }
+        await reject_too_large(send, self.max_bytes)
+
+
+async def reject_too_large(send: Send, max_bytes: int) -> None:
+    """The 413 answer, in the hub's error shape."""
+    body = json.dumps(
+        {
+            "detail": {
+                "code": "request_too_large",
+                "message": f"request body is over {max_bytes} bytes",
+                "owner": None,
             }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

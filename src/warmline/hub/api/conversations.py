@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as Message_
-from starlette.types import Receive, Scope, Send
 
 from warmline.domain.models import (
     AuthorKind,
@@ -22,7 +21,9 @@ from warmline.domain.models import (
 )
 from warmline.hub import service
 from warmline.hub.auth import DB, BotOnly, Caller, bearer_token, cached_principal
+from warmline.hub.errors import answer_error
 from warmline.hub.idempotency import MAX_KEY_CHARS, request_hash, run_idempotent
+from warmline.hub.middleware import reject_too_large
 from warmline.hub.principal import Principal
 from warmline.hub.store.db import Database, Tx
 
@@ -108,42 +109,56 @@ async def _post_message(
 # --- the same POST without FastAPI's per-request machinery --------------------------------
 
 _MESSAGES_PATH = re.compile(r"^/v1/conversations/([^/]+)/messages$")
-_SKIP = "warmline.fast_route_declined"
 
 
-class FastMessageRoute(BaseRoute):
-    """``POST /v1/conversations/{id}/messages`` on its hot path, ahead of FastAPI's router.
+class FastMessageRoute:
+    """``POST /v1/conversations/{id}/messages`` on its hot path, ahead of FastAPI entirely.
 
-    Buyers post every chat turn here, and FastAPI's dependency solving, body parsing and
-    validation layers cost about as much CPU as the write itself. This route handles the
-    common request (a known bearer token from the principal cache, a JSON body that
-    validates, an Idempotency-Key of 1-200 characters or none) with the same code as the
-    FastAPI route (``_post_message``); errors it raises go through the app's exception
-    handlers like any route's. Anything else -- no or unknown token, a body that does not
-    validate, an odd header -- is handed, body and all, to the FastAPI route, which stays
-    the one in the OpenAPI document and answers those exactly as before.
+    Buyers post every chat turn here, and FastAPI's middleware, dependency solving, body
+    parsing and validation layers cost about as much CPU as the write itself. ``HubApp``
+    hands this route the common request (a known bearer token from the principal cache, a
+    JSON body that validates, an Idempotency-Key of 1-200 characters or none) before its
+    middleware stack; it runs the same code as the FastAPI route (``_post_message``), and
+    errors it raises are answered by the app's own exception handlers. It enforces the
+    body limit itself (413, as ``BodySizeLimit`` does). Anything else -- no or unknown
+    token, a body that does not validate, an odd header -- goes, body and all, through the
+    whole app to the FastAPI route, which stays the one in the OpenAPI document and answers
+    those exactly as before.
     """
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, max_bytes: int) -> None:
         self.app = app
-        self.path = "/v1/conversations/{conversation_id}/messages"
-        self.include_in_schema = False
+        self.max_bytes = max_bytes
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get(_SKIP):
+    @staticmethod
+    def match(scope: Scope) -> str | None:
+        """The conversation id when ``scope`` is a message POST (else None)."""
+        if scope["method"] == "POST":
             found = _MESSAGES_PATH.match(scope["path"])
             if found:
-                return Match.FULL, {"path_params": {"conversation_id": found.group(1)}}
-        return Match.NONE, {}
+                return found.group(1)
+        return None
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, conversation_id: str, whole_app: ASGIApp
+    ) -> None:
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await reject_too_large(send, self.max_bytes)
+                return
         chunks = []
+        size = 0
         more = True
-        while more:  # BodySizeLimit (outside) answers 413 when this grows too big
+        while more:
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client left
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await reject_too_large(send, self.max_bytes)
+                return
+            chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         sent = False
@@ -155,15 +170,17 @@ class FastMessageRoute(BaseRoute):
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        scope["app"] = self.app
         request = Request(scope, replay)
         work = self._prepare(request, body)
         if work is None:
-            scope[_SKIP] = True
-            await self.app.router(scope, replay, send)  # the FastAPI route answers
+            await whole_app(scope, replay, send)  # the FastAPI route answers
             return
         caller, spec, key = work
-        conversation_id = scope["path_params"]["conversation_id"]
-        response = await _post_message(request, request.app.state.db, caller, conversation_id, spec, key)
+        try:
+            response = await _post_message(request, self.app.state.db, caller, conversation_id, spec, key)
+        except Exception as exc:
+            response = await answer_error(self.app, request, exc)
         await response(scope, replay, send)
 
     def _prepare(self, request: Request, body: bytes) -> tuple[Principal, NewMessage, str | None] | None:
@@ -186,8 +203,3 @@ class FastMessageRoute(BaseRoute):
         except ValidationError:
             return None
         return caller, spec, key
-
-
-def install_fast_routes(app: FastAPI) -> None:
-    """Put FastMessageRoute first in the app's router (call after the routers are included)."""
-    app.router.routes.insert(0, FastMessageRoute(app))

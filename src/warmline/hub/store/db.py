@@ -39,6 +39,7 @@ _INSERT_EVENT_RETURNING = FastStatement(
     insert(EventRow.__table__).returning(EventRow.__table__.c.id), column_keys=_EVENT_COLUMNS
 )
 
+
 def _literal(value: str | datetime | None) -> str:
     """A SQL literal, dollar-quoted (immune to quotes and backslashes in the value)."""
     if value is None:
@@ -75,12 +76,26 @@ def insert_script(table: str, columns: Sequence[str], rows: Sequence[Mapping[str
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values};"
 
 
-def append_events_script(events: list[PendingEvent], *, commit: bool) -> str:
+# Sent after the events' INSERT (and after the COMMIT that ends the lock): the id of the
+# transaction's last event, as an INFO message (delivered to the client whatever
+# client_min_messages says, and not written to the server log by default). Event ids are
+# consecutive within one INSERT under the lock, so the last one gives them all.
+EVENT_ID_REPORT = (
+    "DO $wl$BEGIN RAISE INFO 'warmline_last_event_id=%', "
+    "currval(pg_get_serial_sequence('events', 'id')); END$wl$;"
+)
+EVENT_ID_PREFIX = "warmline_last_event_id="
+
+
+def append_events_script(events: list[PendingEvent], *, commit: bool, end: bool = False) -> str:
     """PostgreSQL: lock, insert the events in order, notify (and commit), as one script.
 
     Sent as one message (simple query protocol), so the server takes the event-order
     lock, inserts, notifies and commits without waiting for the hub in between: the lock
-    is held for the server's own work only (docs/benchmarks.md, "Scale-out")."""
+    is held for the server's own work only (docs/benchmarks.md, "Scale-out"). With
+    ``commit``, the last event's id is reported after the COMMIT (``EVENT_ID_REPORT``);
+    with ``end`` too, no transaction is opened after the COMMIT (the caller tells its
+    driver the transaction is over, sparing the session's own COMMIT a round trip)."""
     values = ",".join(
         "({},{},{},{},{})".format(
             _literal(str(ev.type)),
@@ -95,10 +110,10 @@ def append_events_script(events: list[PendingEvent], *, commit: bool) -> str:
         f"SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY});"
         f"INSERT INTO events (type, created_at, conversation_id, handoff_id, data) VALUES {values};"
         f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');"
-        # COMMIT releases the lock; the empty transaction opened right after is what the
-        # session's own COMMIT then ends (a bare second COMMIT would log a server WARNING
-        # "there is no transaction in progress" for every write)
-        + ("COMMIT;BEGIN;" if commit else "")
+        # COMMIT releases the lock; unless ``end``, the empty transaction opened right after
+        # is what the session's own COMMIT then ends (a bare second COMMIT would log a
+        # server WARNING "there is no transaction in progress" for every write)
+        + (("COMMIT;" if end else "COMMIT;BEGIN;") + EVENT_ID_REPORT if commit else "")
     )
 
 
@@ -314,6 +329,32 @@ def _queued_insert(table: str, columns: tuple[str, ...]) -> FastStatement:
     return statement
 
 
+def _endable_transaction(adapter: Any, driver: Any) -> Any:
+    """The asyncpg transaction SQLAlchemy's adapter opened, if this script may end it itself.
+
+    With it, the commit script ends in COMMIT and ``_mark_ended`` tells asyncpg and the
+    adapter the transaction is over, so the session's own COMMIT is a no-op instead of a
+    round trip ending an empty transaction. None (the script then ends with COMMIT;BEGIN;
+    as before) when these private attributes are not what this code knows."""
+    from asyncpg.transaction import TransactionState
+
+    xact = getattr(adapter, "_transaction", None)
+    if xact is None or getattr(driver, "_top_xact", None) is not xact:
+        return None
+    if getattr(xact, "_state", None) is not TransactionState.STARTED or getattr(xact, "_nested", True):
+        return None
+    return xact
+
+
+def _mark_ended(adapter: Any, driver: Any, xact: Any) -> None:
+    """The script committed: as asyncpg's own ``Transaction.commit()`` leaves things."""
+    from asyncpg.transaction import TransactionState
+
+    driver._top_xact = None
+    xact._state = TransactionState.COMMITTED
+    adapter._transaction = None
+
+
 class Database:
     """The hub's database: engine, session factory, the writer discipline and the wake-up bus."""
 
@@ -341,7 +382,7 @@ class Database:
         # already announced on the bus by write(); waking the feed again for it cost a
         # second, empty read of the log per message.
         self._own_backends: set[int] = set()
-        # SQLite: called after each commit with its events and their ids; True when it took
+        # Called after each commit whose event ids are known; True when it took
         # them all (the event feed, which then needs no read of the log for them), False to
         # have the bus wake the feed to read the log as usual (the log stays the truth).
         self.on_commit: Callable[[list[tuple[int, PendingEvent]]], bool] | None = None
@@ -447,11 +488,12 @@ class Database:
                 tx = Tx(session, deferred=None if self.sqlite else [], queued=[] if self.sqlite else None)
                 yield tx
                 if tx.events:
-                    # (on PostgreSQL this commits; the session's own COMMIT then ends an empty one)
+                    # (on PostgreSQL this commits; the session's own COMMIT is then a no-op, or
+                    # ends an empty transaction where the driver could not be told)
                     sent = not self.sqlite
                     await self._append_events(tx, commit=True)
                 elif tx.deferred:
-                    await self._run_script(tx, "")
+                    await self._run_script(tx)
                 elif tx.queued:
                     await self._run_queued(tx, None)
             committed = True
@@ -463,7 +505,9 @@ class Database:
                 self.bus.notify()
 
     def _handed_over(self, tx: Tx, committed: bool) -> bool:
-        """SQLite: give a committed transaction's events to ``on_commit`` (True if taken)."""
+        """Give a committed transaction's events, with their ids, to ``on_commit`` (True if
+        taken). Their ids are known on SQLite (RETURNING) and, for one event, on PostgreSQL
+        (reported by the commit script)."""
         taker = self.on_commit
         if not committed or taker is None or tx.event_ids is None or len(tx.event_ids) != len(tx.events):
             return False
@@ -501,7 +545,7 @@ class Database:
         # insert, NOTIFY (no payload: it only wakes other hubs, which re-read the log) and,
         # from write(), COMMIT go to the server as one script: no hub round trip while the
         # lock is held, however busy the hub's event loop is.
-        await self._run_script(tx, append_events_script(tx.events, commit=commit))
+        await self._run_script(tx, tx.events, commit=commit)
 
     async def _run_queued(self, tx: Tx, event: Mapping[str, Any] | None) -> list[Any]:
         """SQLite: the transaction's queued INSERTs (and ``event``, RETURNING its id) in one
@@ -515,27 +559,55 @@ class Database:
         results = await run_batch(tx.session, items)
         return results[-1] if event is not None else []
 
-    async def _run_script(self, tx: Tx, script: str) -> None:
-        """PostgreSQL: the transaction's deferred INSERTs, then ``script``, in one message."""
+    async def _run_script(
+        self, tx: Tx, events: list[PendingEvent] | None = None, *, commit: bool = False
+    ) -> None:
+        """PostgreSQL: the transaction's deferred INSERTs, then the events' script (committing
+        with ``commit``), in one message. A single committed event's id comes back as an
+        INFO message and is kept in ``tx.event_ids`` (the event feed then takes the event in
+        memory); with several, the feed reads them from the log."""
         import asyncpg
         from sqlalchemy import exc as sa_exc
 
         session = tx.session
         await session.flush()  # the rest of the transaction is written first
         connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
         if not driver.is_in_transaction():
             # nothing was sent yet (a write that only emits events): let SQLAlchemy open
             # its transaction, so the script runs inside it and the session owns its end
             await connection.exec_driver_sql("SELECT 1")
+        ending = _endable_transaction(raw.dbapi_connection, driver) if commit and events else None
+        script = append_events_script(events, commit=commit, end=ending is not None) if events else ""
         full = "".join(tx.deferred or ()) + script
         if tx.deferred:
             tx.deferred.clear()
+        reported: list[int] = []
+
+        def _info(_conn: Any, message: Any) -> None:
+            text_ = str(getattr(message, "message", ""))
+            if text_.startswith(EVENT_ID_PREFIX):
+                with contextlib.suppress(ValueError):
+                    reported.append(int(text_[len(EVENT_ID_PREFIX) :]))
+
+        listening = bool(commit and events)
+        if listening:
+            driver.add_log_listener(_info)
         try:
             await driver.execute(full)
         except asyncpg.IntegrityConstraintViolationError as error:
             # as SQLAlchemy raises it for the same INSERT run on its own (callers catch it)
             raise sa_exc.IntegrityError(full[:200], None, error) from error
+        finally:
+            if listening:
+                driver.remove_log_listener(_info)
+        if ending is not None:
+            _mark_ended(raw.dbapi_connection, driver, ending)
+        # (the listener ran before this task resumed: asyncpg schedules it with call_soon
+        # when the INFO arrives, ahead of the ReadyForQuery that completes execute())
+        if events is not None and len(events) == 1 and len(reported) == 1:
+            tx.event_ids = reported
 
     async def last_event_id(self) -> int:
         """The id of the newest event (0 when the log is empty)."""
