@@ -4,7 +4,8 @@ For each configuration this script starts real hub processes (`warmline hub`) on
 database, opens N event streams from separate client processes (lean raw-asyncio HTTP
 readers, no per-event JSON parsing), has M buyers post messages at a fixed total rate
 (open loop: the schedule does not wait for slow answers; raw-asyncio keep-alive HTTP/1.1
-clients, so the generator's own CPU stays small), and then runs a claim storm.
+clients, so the generator's own CPU stays small) -- ``--warmup`` seconds first, not
+counted, then ``--seconds`` measured -- and then runs a claim storm.
 
 Delivery latency, precisely: each buyer message carries the wall-clock time its POST
 started (``time.time_ns()``, same clock in every process of this machine); a console
@@ -423,7 +424,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, await reader.read(), False  # neither: the body runs to the close
 
 
-async def post_load(urls: list[str], buyers: list[tuple[str, str]], rate: float, seconds: float) -> dict:
+async def post_load(
+    urls: list[str], buyers: list[tuple[str, str]], rate: float, seconds: float, tag: str = "L"
+) -> dict:
     acked = 0
     errors: Counter[str] = Counter()
     post_ms: list[float] = []
@@ -466,7 +469,7 @@ async def post_load(urls: list[str], buyers: list[tuple[str, str]], rate: float,
                 await asyncio.sleep(delay)
             else:
                 late.append(-delay)
-            sends.append(asyncio.create_task(send(pool, head, f"L{time.time_ns()}-{i}-{n}")))
+            sends.append(asyncio.create_task(send(pool, head, f"{tag}{time.time_ns()}-{i}-{n}")))
             n += 1
 
     started = time.monotonic()
@@ -617,10 +620,20 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "consoles": [w.pid for w in workers],
             "buyers": [os.getpid()],
         }
+        # Warm-up at the same rate, not counted (the consoles count only "L..." bodies): the
+        # buyers' connections, the hub's token cache and statement caches, first-call code
+        # paths. Without it the first ~0.7 s of a fresh hub answered POSTs in 25-75 ms,
+        # which alone moved p99 of a 15 s run by 20-40 ms (printed below as "warm-up").
+        warm = (
+            _run_fast(post_load(urls, data["buyers"], args.rate, args.warmup, tag="W"))
+            if args.warmup
+            else None
+        )
         cpu0 = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
         waited0 = sum(run_delay_seconds(h.proc.pid) for h in hubs)
         wall0 = time.monotonic()
-        load = asyncio.run(post_load(urls, data["buyers"], args.rate, args.seconds))
+        buyers = post_load(urls, data["buyers"], args.rate, args.seconds)
+        load = _run_fast(buyers)
         time.sleep(args.grace)
         wall = time.monotonic() - wall0
         cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu0[k]) / wall for k, v in pids.items()}
@@ -666,6 +679,7 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
                 **({"streams_refused": refused} if refused else {}),
                 **claims["errors"],
             },
+            "warmup": warm,
             "claims_per_s": claims["claims_per_s"],
             "claims_won_lost": (claims["won"], claims["lost"]),
             "pgbench_claims_per_s": baseline,
@@ -686,6 +700,16 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _run_fast(coro: Any) -> Any:
+    """``asyncio.run`` on uvloop when it is installed (it comes with uvicorn[standard])."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--consoles", type=int, default=500)
@@ -693,6 +717,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--buyers", type=int, default=20)
     p.add_argument("--grace", type=float, default=2.0, help="seconds to wait for deliveries after the load")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of the same load first, not counted")
     p.add_argument("--console-procs", type=int, default=2)
     p.add_argument("--configs", default="pg1,pg2,sqlite1")
     p.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -713,7 +738,9 @@ def main() -> None:
             uvloop.install()
         except ImportError:
             pass
-        asyncio.run(consoles_role(args.urls.split(","), args.tokens.split(","), args.count))
+        # uvloop when installed (the hub's own loop): the simulated consoles are load
+        # generators sharing the hub's 2 cores, so they should cost as little CPU as possible
+        _run_fast(consoles_role(args.urls.split(","), args.tokens.split(","), args.count))
         return
 
     print(f"load before: {os.getloadavg()}; {os.cpu_count()} CPUs", flush=True)
@@ -735,7 +762,14 @@ def main() -> None:
             f"  delivery POST start -> frame read, per (message, console): p50 {r['p50']:.1f} ms, "
             f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms; {r['deliveries']} deliveries, "
             f"{r['missing']} missing\n"
-            f"  POST answered: p50 {r['post_p50']:.1f} ms, p99 {r['post_p99']:.1f} ms\n"
+            f"  POST answered: p50 {r['post_p50']:.1f} ms, p99 {r['post_p99']:.1f} ms"
+            + (
+                f" (warm-up before it, not counted: {r['warmup']['acked']} POSTs, "
+                f"p50 {r['warmup']['post_p50']:.1f} ms, p99 {r['warmup']['post_p99']:.1f} ms)"
+                if r["warmup"]
+                else ""
+            )
+            + "\n"
             f"  claims/s {r['claims_per_s']:.0f} (won/lost {r['claims_won_lost']})"
             + (
                 f"; pgbench raw conditional UPDATE {r['pgbench_claims_per_s']:.0f}/s"

@@ -42,6 +42,12 @@ COALESCE_SECONDS = 0.015
 # little, while holding each event up to COALESCE_SECONDS put ~10 ms on every delivery in
 # steady traffic (issue 2's latency target; docs/benchmarks.md, event delivery).
 COALESCE_MIN_STREAMS = 16
+# With hundreds of streams the interval grows so that the feed makes at most about this many
+# stream writes per second: each write is a socket send here and a read in the console, so
+# both the hub's and the consoles' CPU follow writes/s, not events/s (docs/benchmarks.md,
+# "Scale-out": 500 consoles at 100 msg/s). Capped at COALESCE_MAX_SECONDS of added latency.
+FAN_OUT_WRITES_PER_SECOND = 12_500
+COALESCE_MAX_SECONDS = 0.04
 # Streams wait without timers of their own; the feed writes their keepalives this often.
 TICK_SECONDS = 1.0
 BUYER_EVENT_TYPES = {EventType.CONVERSATION_CREATED.value, EventType.MESSAGE_CREATED.value}
@@ -249,6 +255,10 @@ class EventFeed:
                     self._write(sink, KEEPALIVE, now)
         self._release_all()
 
+    def interval(self, streams: int) -> float:
+        """How long a burst is gathered before it is written to ``streams`` open streams."""
+        return min(max(self.coalesce_seconds, streams / FAN_OUT_WRITES_PER_SECOND), COALESCE_MAX_SECONDS)
+
     def _changed(self) -> None:
         """New entries: write them to the attached streams now, or -- with many streams and
         a write less than ``coalesce_seconds`` ago -- at the end of that interval, so a
@@ -259,7 +269,7 @@ class EventFeed:
         if self._fan_out_timer is not None:
             return
         loop = asyncio.get_running_loop()
-        due = self._last_fan_out + self.coalesce_seconds
+        due = self._last_fan_out + self.interval(len(self._sinks))
         if due <= loop.time():
             self._fan_out()
         else:
@@ -324,8 +334,9 @@ class EventFeed:
             # Coalesce: at most one read per interval when many streams are open; a burst
             # of commits then reaches each stream as one write. No delay when quiet.
             since_last = loop.time() - last_pull
-            if since_last < self.coalesce_seconds and bus.streams >= COALESCE_MIN_STREAMS:
-                await asyncio.sleep(self.coalesce_seconds - since_last)
+            interval = self.interval(bus.streams)
+            if since_last < interval and bus.streams >= COALESCE_MIN_STREAMS:
+                await asyncio.sleep(interval - since_last)
             last_pull = loop.time()
             try:
                 await self.pull()

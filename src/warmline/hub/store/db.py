@@ -9,13 +9,14 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from warmline.domain.models import EventType
-from warmline.hub.settings import async_database_url, is_sqlite, plain_postgres_url
+from warmline.hub.settings import async_database_url, is_sqlite, plain_postgres_url, sqlite_path
 from warmline.hub.store.fast import FastStatement, run_batch
 from warmline.hub.store.tables import EventRow
 
@@ -29,6 +30,10 @@ POOL_SIZE = 20
 POOL_OVERFLOW = 5
 # A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
 IDLE_PING_SECONDS = 10.0
+# SQLite: how often the hub checkpoints the WAL in the background, and the WAL size (pages)
+# at which a commit would do it inline instead (if the background checkpoints fall behind).
+CHECKPOINT_SECONDS = 1.0
+WAL_FALLBACK_PAGES = 20_000
 
 
 _EVENT_COLUMNS = ("type", "created_at", "conversation_id", "handoff_id", "data")
@@ -135,6 +140,10 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA busy_timeout=10000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # The hub checkpoints the WAL from a thread of its own (Database.start): the
+            # commit that crossed SQLite's default 1,000 pages did it inline, holding the one
+            # writer for tens of ms. This limit is only the fallback if that falls behind.
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_FALLBACK_PAGES}")
             cur.close()
 
         return engine
@@ -369,6 +378,7 @@ class Database:
         self._writer = asyncio.Lock() if self.sqlite else None
         self._listener: Any = None
         self._listener_task: asyncio.Task[None] | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
         # PostgreSQL: reads of a single statement need no transaction (its snapshot is the
         # statement's): no BEGIN and ROLLBACK round trips for the event feed's every read
         self._autocommit = (
@@ -421,17 +431,48 @@ class Database:
             self.bus.notify()
 
     async def start(self, *, listen: bool = True) -> None:
-        """Open what the process needs: on PostgreSQL, LISTEN for other hubs' events."""
+        """Open what the process needs: on PostgreSQL, LISTEN for other hubs' events; on a
+        SQLite file, the background WAL checkpoints."""
         if not self.sqlite and listen:
             self._listener_task = asyncio.create_task(self._listen_forever(), name="warmline-pg-listen")
+        path = sqlite_path(self.url) if self.sqlite else None
+        if path is not None:
+            self._checkpoint_task = asyncio.create_task(
+                self._checkpoints(path), name="warmline-wal-checkpoint"
+            )
+
+    async def _checkpoints(self, path: Path) -> None:
+        """PASSIVE checkpoints every CHECKPOINT_SECONDS from a connection of their own, in a
+        thread: they never wait for (or hold up) the writer or readers."""
+        import sqlite3
+
+        conn: sqlite3.Connection | None = None
+
+        def checkpoint() -> None:
+            nonlocal conn
+            if conn is None:
+                conn = sqlite3.connect(path, timeout=0.1, check_same_thread=False)
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        try:
+            while not self.bus.closed:
+                await asyncio.sleep(CHECKPOINT_SECONDS)
+                try:
+                    await asyncio.to_thread(checkpoint)
+                except sqlite3.Error as exc:  # busy or locked: the next one will do
+                    log.debug("WAL checkpoint skipped: %s", exc)
+        finally:
+            if conn is not None:
+                conn.close()
 
     async def close(self) -> None:
         """Stop listening, wake streams so they end, and dispose of the pool."""
         self.bus.close()
-        if self._listener_task is not None:
-            self._listener_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener_task
+        for task in (self._listener_task, self._checkpoint_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self.engine.dispose()
 
     async def _listen_forever(self) -> None:
