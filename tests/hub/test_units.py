@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from warmline.domain.models import EventType, NewConversation, NewHandoff, PrincipalKind
 from warmline.domain.packet import HandoffPacket, Priority
@@ -253,4 +255,32 @@ async def test_feed_holds_a_contiguous_window_and_streams_replay_older_cursors(s
         assert ids == list(range(2, 12))  # 2-6 from the log, 7-11 from memory: no gap, no repeat
     finally:
         await feed.close()
+        await db.close()
+
+
+async def test_sqlite_wal_is_checkpointed_in_the_background(sqlite_url: str) -> None:
+    """Commits no longer checkpoint inline (the limit is only a fallback); the hub's own
+    checkpoints put committed rows into the main database file within a few seconds."""
+    import sqlite3
+
+    from warmline.hub.store.db import WAL_FALLBACK_PAGES
+
+    db = await _db(sqlite_url)
+    try:
+        async with db.read() as session:
+            pages = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar()
+        assert pages == WAL_FALLBACK_PAGES
+        await _add_agents(db, 30)
+        path = sqlite_path(sqlite_url)
+        assert path is not None
+
+        def in_main_file() -> int:  # immutable=1 reads the database file alone, not the WAL
+            with contextlib.closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as conn:
+                return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+        deadline = time.monotonic() + 10
+        while in_main_file() < 30:
+            assert time.monotonic() < deadline, "the WAL was never checkpointed"
+            await asyncio.sleep(0.1)
+    finally:
         await db.close()
