@@ -132,3 +132,38 @@ async def test_concurrent_messages_get_distinct_consecutive_seqs(workspace: Work
         )
         assert {r.status_code for r in answers} == {201}
         assert sorted(r.json()["seq"] for r in answers) == list(range(1, 41))
+
+
+async def test_cached_positions_survive_another_hub_posting_meanwhile(postgres_url: str) -> None:
+    """PostgreSQL hubs take a conversation's next message position from their cache (one round
+    trip per post); when another hub moved it meanwhile, the commit's check refuses it, the
+    post is redone uncached, and the transcript stays gap-free and in order."""
+    from .conftest import start_hub
+
+    a = start_hub(postgres_url)
+    b = start_hub(postgres_url)
+    try:
+        bot = a.create_bot("relay")
+        async with httpx.AsyncClient(base_url=a.base_url, headers=bearer(bot), timeout=30) as via_a:
+            created = (await via_a.post("/v1/conversations", json=new_conversation(messages=0))).json()
+        cid, buyer = created["conversation"]["id"], created["buyer_token"]
+        path = f"/v1/conversations/{cid}/messages"
+        seqs = []
+        async with (
+            httpx.AsyncClient(base_url=a.base_url, headers=bearer(buyer), timeout=30) as on_a,
+            httpx.AsyncClient(base_url=b.base_url, headers=bearer(buyer), timeout=30) as on_b,
+        ):
+            posts = [(on_a, "one"), (on_a, "two"), (on_b, "three"), (on_a, "four"), (on_a, "five")]
+            for client, text in posts:
+                r = await client.post(path, json={"body": text})
+                assert r.status_code == 201, r.text
+                seqs.append(r.json()["seq"])
+            transcript = (await on_a.get(f"/v1/conversations/{cid}")).json()["messages"]
+        assert seqs == [1, 2, 3, 4, 5]
+        assert [(m["seq"], m["body"]) for m in transcript] == list(
+            zip([1, 2, 3, 4, 5], ["one", "two", "three", "four", "five"], strict=True)
+        )
+        assert a.db.stale_positions == 1  # "four": a's cached position 3 was taken by b
+    finally:
+        a.stop()
+        b.stop()

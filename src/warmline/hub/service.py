@@ -13,7 +13,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -248,6 +248,7 @@ async def _append_messages(
     reserved = await repo.reserve_seq(tx.session, conversation_id, len(items))
     if reserved is None:
         raise NotFound("conversation", conversation_id)
+    tx.remember_conversation(conversation_id, reserved)
     return await _insert_messages(tx, conversation_id, int(reserved.last_seq) - len(items) + 1, items)
 
 
@@ -363,11 +364,19 @@ async def add_message(
     """``post_message``, also telling whether the conversation is AI-assisted.
 
     The position is reserved first, in the statement that proves the conversation exists
-    and reads its buyer and AI flag; a refusal below rolls the reservation back."""
+    and reads its buyer and AI flag; a refusal below rolls the reservation back. On
+    PostgreSQL, buyers' and bots' posts to a conversation this hub has seen take the next
+    position from the hub's cache instead, checked in the commit script (``Tx.cached_conversation``;
+    a stale one raises StaleSeq at commit and the caller posts again uncached)."""
     _check_reader(principal, conversation_id)
-    conversation = await repo.reserve_seq(tx.session, conversation_id)
+    conversation: Any = None
+    if principal.kind is not PrincipalKind.AGENT:  # (agents' posts read the handoff first)
+        conversation = tx.cached_conversation(conversation_id)
+    if conversation is None:
+        conversation = await repo.reserve_seq(tx.session, conversation_id)
     if conversation is None:
         raise NotFound("conversation", conversation_id)
+    tx.remember_conversation(conversation_id, conversation)
     agent_id: str | None = None
     if principal.kind is PrincipalKind.AGENT:
         assert principal.agent is not None

@@ -25,7 +25,7 @@ from warmline.hub.errors import answer_error
 from warmline.hub.idempotency import MAX_KEY_CHARS, request_hash, run_idempotent
 from warmline.hub.middleware import reject_too_large
 from warmline.hub.principal import Principal
-from warmline.hub.store.db import Database, Tx
+from warmline.hub.store.db import Database, StaleSeq, Tx, uncached
 
 router = APIRouter(tags=["conversations"])
 
@@ -85,6 +85,16 @@ async def _post_message(
     request: Request, db: Database, caller: Principal, conversation_id: str, body: NewMessage, key: str | None
 ) -> JSONResponse:
     """The route's work; FastMessageRoute calls it too, so both answer alike."""
+    try:
+        return await _post_message_once(request, db, caller, conversation_id, body, key)
+    except StaleSeq:  # the cached position was taken meanwhile; nothing was written
+        with uncached():
+            return await _post_message_once(request, db, caller, conversation_id, body, key)
+
+
+async def _post_message_once(
+    request: Request, db: Database, caller: Principal, conversation_id: str, body: NewMessage, key: str | None
+) -> JSONResponse:
     posted: list[service.PostedMessage] = []
 
     async def action(tx: Tx) -> Message:

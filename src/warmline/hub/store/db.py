@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,6 +199,10 @@ def _check_at_checkout(engine: AsyncEngine) -> None:
         driver = getattr(dbapi_conn, "_connection", None)  # the asyncpg connection
         if driver is not None and driver.is_closed():
             raise sa_exc.DisconnectionError("connection closed by the server")
+        if driver is not None and driver.is_in_transaction():
+            # a script that opened its own transaction was cut off before its ROLLBACK
+            # (e.g. a cancelled request): never hand out a connection mid-transaction
+            raise sa_exc.DisconnectionError("connection returned inside a transaction")
         if time.monotonic() - record.info.get("warmline_used", 0.0) > IDLE_PING_SECONDS:
             try:
                 dbapi_conn.ping()
@@ -284,6 +290,43 @@ class PendingEvent:
     created_at: datetime = field(default_factory=utcnow)
 
 
+class StaleSeq(Exception):
+    """PostgreSQL: a message position taken from the hub's conversation cache was not free at
+    commit (another writer posted first, or the transaction could not stay one script).
+    Nothing was written; the caller runs the write again without the cache."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedConversation:
+    """What a poster needs of a conversation, as ``repository.reserve_seq`` returns it; the
+    buyer and the AI flag never change after creation, ``last_seq`` is checked at commit."""
+
+    last_seq: int
+    buyer: Any
+    ai_assistant: bool
+
+
+# A message position taken from the cache is checked in the commit script itself: the bump
+# only happens if nobody moved last_seq meanwhile, and when it did not happen (no row),
+# 1/0 aborts the script -- the whole transaction -- with division_by_zero (StaleSeq).
+_SEQ_GUARD = (
+    "WITH bumped AS (UPDATE conversations SET last_seq = {new} WHERE id = {id} AND last_seq = {old} "
+    "RETURNING 1) SELECT 1 / count(*) FROM bumped;"
+)
+CONVERSATION_CACHE_SIZE = 20_000
+_UNCACHED: contextvars.ContextVar[bool] = contextvars.ContextVar("warmline_uncached", default=False)
+
+
+@contextlib.contextmanager
+def uncached() -> Iterator[None]:
+    """Writes inside take no positions from the conversation cache (the retry after StaleSeq)."""
+    token = _UNCACHED.set(True)
+    try:
+        yield
+    finally:
+        _UNCACHED.reset(token)
+
+
 @dataclass
 class Tx:
     """An open write transaction: the session, plus events to append just before commit."""
@@ -297,6 +340,42 @@ class Tx:
     queued: list[tuple[FastStatement, Mapping[str, Any]]] | None = None
     # SQLite: the ids ``events`` got (set when they were appended one by one with RETURNING)
     event_ids: list[int] | None = None
+    # PostgreSQL: the hub's conversation cache (Database.conversations), and the conversation
+    # whose position this transaction took from it (checked at commit: _SEQ_GUARD)
+    conversations: OrderedDict[str, CachedConversation] | None = None
+    guarded: str | None = None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def cached_conversation(self, conversation_id: str) -> CachedConversation | None:
+        """PostgreSQL: the conversation with the next position reserved, from the cache and
+        without a round trip (the bump is checked in the commit script); None on a miss,
+        on SQLite, or when the transaction already sent something."""
+        if self.conversations is None or self.guarded is not None or self.deferred is None:
+            return None
+        known = self.conversations.get(conversation_id)
+        if known is None or not _literal_safe(conversation_id):
+            return None
+        taken = CachedConversation(known.last_seq + 1, known.buyer, known.ai_assistant)
+        self.deferred.insert(
+            0, _SEQ_GUARD.format(new=taken.last_seq, id=_literal(conversation_id), old=known.last_seq)
+        )
+        self.guarded = conversation_id
+        return taken
+
+    def remember_conversation(self, conversation_id: str, row: Any) -> None:
+        """After the commit, cache what ``reserve_seq`` (or the cache) gave for the next post."""
+        cache = self.conversations
+        if cache is None:
+            return
+        known = CachedConversation(int(row.last_seq), row.buyer, bool(row.ai_assistant))
+
+        def remember() -> None:
+            cache[conversation_id] = known
+            cache.move_to_end(conversation_id)
+            while len(cache) > CONVERSATION_CACHE_SIZE:
+                cache.popitem(last=False)
+
+        self.after_commit.append(remember)
 
     async def insert_at_commit(
         self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
@@ -310,6 +389,8 @@ class Tx:
             self.queued.extend((statement, row) for row in rows)
             return True
         if self.deferred is None or not all(_literal_safe(row[c]) for row in rows for c in columns):
+            if self.guarded is not None:  # the guard must come first: redo without the cache
+                raise StaleSeq(self.guarded)
             return False
         self.deferred.append(insert_script(table, columns, rows))
         return True
@@ -373,6 +454,11 @@ class Database:
         self.engine = create_engine(database_url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.bus = EventBus()
+        # PostgreSQL: recent conversations' positions and posters' facts (Tx.cached_conversation)
+        self.conversations: OrderedDict[str, CachedConversation] | None = (
+            None if self.sqlite else OrderedDict()
+        )
+        self.stale_positions = 0  # posts whose cached position was taken meanwhile (redone)
         # SQLite has one writer; serialising here avoids "database is locked" and makes
         # event ids commit in id order. PostgreSQL uses an advisory lock for the latter.
         self._writer = asyncio.Lock() if self.sqlite else None
@@ -526,7 +612,12 @@ class Database:
         committed = sent = False
         try:
             async with lock, self.sessions() as session, session.begin():
-                tx = Tx(session, deferred=None if self.sqlite else [], queued=[] if self.sqlite else None)
+                tx = Tx(
+                    session,
+                    deferred=None if self.sqlite else [],
+                    queued=[] if self.sqlite else None,
+                    conversations=None if _UNCACHED.get() else self.conversations,
+                )
                 yield tx
                 if tx.events:
                     # (on PostgreSQL this commits; the session's own COMMIT is then a no-op, or
@@ -534,10 +625,12 @@ class Database:
                     sent = not self.sqlite
                     await self._append_events(tx, commit=True)
                 elif tx.deferred:
-                    await self._run_script(tx)
+                    await self._run_script(tx, commit=True)
                 elif tx.queued:
                     await self._run_queued(tx, None)
             committed = True
+            for then in tx.after_commit:
+                then()
         finally:
             # on PostgreSQL also when something failed after the script was sent (it may have
             # committed): this process ignores its own connections' NOTIFYs, so the feed
@@ -615,13 +708,22 @@ class Database:
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
-        if not driver.is_in_transaction():
-            # nothing was sent yet (a write that only emits events): let SQLAlchemy open
-            # its transaction, so the script runs inside it and the session owns its end
+        # Nothing sent yet (every statement of the write was deferred, e.g. a post whose
+        # position came from the cache): the script opens the transaction and, committing,
+        # closes it too -- the whole write is one round trip, and SQLAlchemy, which never
+        # began a transaction on this connection, has nothing to end.
+        opened = not driver.is_in_transaction() and getattr(raw.dbapi_connection, "_transaction", 0) is None
+        if not driver.is_in_transaction() and not (opened and commit):
+            # (not committing: let SQLAlchemy open its transaction, so the session owns its end)
             await connection.exec_driver_sql("SELECT 1")
-        ending = _endable_transaction(raw.dbapi_connection, driver) if commit and events else None
-        script = append_events_script(events, commit=commit, end=ending is not None) if events else ""
-        full = "".join(tx.deferred or ()) + script
+            opened = False
+        endable = commit and events and not opened
+        ending = _endable_transaction(raw.dbapi_connection, driver) if endable else None
+        if events:
+            script = append_events_script(events, commit=commit, end=opened or ending is not None)
+        else:
+            script = "COMMIT;" if opened else ""
+        full = ("BEGIN;" if opened else "") + "".join(tx.deferred or ()) + script
         if tx.deferred:
             tx.deferred.clear()
         reported: list[int] = []
@@ -637,9 +739,20 @@ class Database:
             driver.add_log_listener(_info)
         try:
             await driver.execute(full)
-        except asyncpg.IntegrityConstraintViolationError as error:
-            # as SQLAlchemy raises it for the same INSERT run on its own (callers catch it)
-            raise sa_exc.IntegrityError(full[:200], None, error) from error
+        except BaseException as error:
+            if opened:  # our transaction, not SQLAlchemy's: end it here
+                with contextlib.suppress(Exception):
+                    if driver.is_in_transaction():
+                        await driver.execute("ROLLBACK")
+            if isinstance(error, asyncpg.DivisionByZeroError) and tx.guarded is not None:
+                self.stale_positions += 1
+                if tx.conversations is not None:
+                    tx.conversations.pop(tx.guarded, None)
+                raise StaleSeq(tx.guarded) from error
+            if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+                # as SQLAlchemy raises it for the same INSERT run on its own (callers catch it)
+                raise sa_exc.IntegrityError(full[:200], None, error) from error
+            raise
         finally:
             if listening:
                 driver.remove_log_listener(_info)
