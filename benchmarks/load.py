@@ -253,6 +253,39 @@ def run_delay_seconds(pid: int) -> float:
         return int(f.read().split()[1]) / 1e9
 
 
+class StealSampler:
+    """CPU time the hypervisor gave to others while this VM wanted it ("steal", /proc/stat),
+    sampled every 100 ms: the total, and the worst 100 ms window (a stall no process in
+    the VM can see from inside: every process is frozen alike)."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def read() -> float:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()  # cpu user nice system idle iowait irq softirq steal
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+    def _run(self) -> None:
+        last = self.read()
+        while not self._stop.wait(self.interval):
+            now = self.read()
+            self.samples.append(now - last)
+            last = now
+
+    def __enter__(self) -> StealSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def pct(hist: Counter[int], p: float) -> float:
     """Percentile (ms) of a 0.1 ms-bucket histogram."""
     total = sum(hist.values())
@@ -633,8 +666,9 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
         waited0 = sum(run_delay_seconds(h.proc.pid) for h in hubs)
         wall0 = time.monotonic()
         buyers = post_load(urls, data["buyers"], args.rate, args.seconds)
-        load = _run_fast(buyers)
-        time.sleep(args.grace)
+        with StealSampler() as steal:
+            load = _run_fast(buyers)
+            time.sleep(args.grace)
         wall = time.monotonic() - wall0
         cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu0[k]) / wall for k, v in pids.items()}
         hub_waited = (sum(run_delay_seconds(h.proc.pid) for h in hubs) - waited0) / wall
@@ -686,6 +720,8 @@ def run_config(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "hub_peak_rss_mb": rss,
             "cpu_cores_used": cpu,
             "hub_cpu_wait": hub_waited,
+            "steal_total_s": sum(steal.samples),
+            "steal_worst_100ms": max(steal.samples, default=0.0),
         }
     finally:
         for w in workers:
@@ -780,7 +816,9 @@ def main() -> None:
             + ", ".join(f"{x:.0f} MiB" for x in r["hub_peak_rss_mb"])
             + "\n  CPU during the load (cores): "
             + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_cores_used"].items())
-            + f"; hubs runnable but waiting for a CPU {r['hub_cpu_wait']:.2f} s per s",
+            + f"; hubs runnable but waiting for a CPU {r['hub_cpu_wait']:.2f} s per s"
+            + f"\n  hypervisor steal: {r['steal_total_s']:.2f} s in all, worst 100 ms window "
+            f"{r['steal_worst_100ms'] * 1000:.0f} ms (of {os.cpu_count() or 1} × 100 ms)",
             flush=True,
         )
     print(f"\nload after: {os.getloadavg()}", flush=True)
