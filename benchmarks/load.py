@@ -768,12 +768,6 @@ def main() -> None:
     p.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.role == "consoles":
-        try:
-            import uvloop
-
-            uvloop.install()
-        except ImportError:
-            pass
         # uvloop when installed (the hub's own loop): the simulated consoles are load
         # generators sharing the hub's 2 cores, so they should cost as little CPU as possible
         _run_fast(consoles_role(args.urls.split(","), args.tokens.split(","), args.count))

@@ -139,6 +139,17 @@ async def test_demo_substitutes_are_the_same_under_every_plan(demo: CatalogServi
     assert "GX-240" in [c["product"]["sku"] for c in cands]
 
 
+async def _tw1_torque_rows(engine) -> list[int]:
+    """``name_rows`` of TW-1's torque attribute rows (how many statements of it there are)."""
+    async with engine.connect() as conn:
+        query = (
+            select(t.attributes.c.name_rows)
+            .join(t.products, t.products.c.id == t.attributes.c.product_id)
+            .where(t.products.c.sku == "TW-1", t.attributes.c.name == "torque")
+        )
+        return list((await conn.execute(query)).scalars().all())
+
+
 async def test_ranges_and_repeated_values_are_never_skipped(engine, tmp_path: Path) -> None:
     """Gearboxes whose torque is a single value, a range, or stated twice by two sources."""
     recs = [
@@ -165,19 +176,7 @@ async def test_ranges_and_repeated_values_are_never_skipped(engine, tmp_path: Pa
     (data / "g.jsonl").write_text("\n".join(json.dumps(r) for r in recs), encoding="utf-8")
     await ingest_path(engine, data)
     svc = CatalogService(engine)
-    async with engine.connect() as conn:
-        twice = (
-            (
-                await conn.execute(
-                    select(t.attributes.c.name_rows)
-                    .join(t.products, t.products.c.id == t.attributes.c.product_id)
-                    .where(t.products.c.sku == "TW-1", t.attributes.c.name == "torque")
-                )
-            )
-            .scalars()
-            .all()
-        )
-    assert twice == [2, 2]
+    assert await _tw1_torque_rows(engine) == [2, 2]
 
     async with engine.connect() as conn:
         sku_of = {i: s for i, s in (await conn.execute(select(t.products.c.id, t.products.c.sku))).all()}
@@ -215,19 +214,7 @@ async def test_ranges_and_repeated_values_are_never_skipped(engine, tmp_path: Pa
     recs[-2]["documents"][0]["text"] = "# TW-1\nNo ratings here.\n"
     (data / "g.jsonl").write_text("\n".join(json.dumps(r) for r in recs), encoding="utf-8")
     await ingest_path(engine, data)
-    async with engine.connect() as conn:
-        again = (
-            (
-                await conn.execute(
-                    select(t.attributes.c.name_rows)
-                    .join(t.products, t.products.c.id == t.attributes.c.product_id)
-                    .where(t.products.c.sku == "TW-1", t.attributes.c.name == "torque")
-                )
-            )
-            .scalars()
-            .all()
-        )
-    assert again == [1]
+    assert await _tw1_torque_rows(engine) == [1]
 
 
 async def test_bearings_are_the_same_under_every_plan(engine, bearing_tables: Path) -> None:

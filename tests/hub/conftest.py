@@ -15,6 +15,8 @@ from httpx_sse import aconnect_sse
 
 from warmline.hub.embedded import EmbeddedHub
 from warmline.hub.settings import HubSettings
+from warmline.hub.store.db import Database
+from warmline.hub.store.migrate import upgrade
 
 
 def packet(**overrides: Any) -> dict[str, Any]:
@@ -70,6 +72,14 @@ class Workspace:
             r = await c.post("/v1/handoffs", json=payload)
         assert r.status_code == 201, r.text
         return r.json()
+
+
+async def open_db(url: str) -> Database:
+    """A migrated database, started without LISTEN (for tests below the HTTP layer)."""
+    await upgrade(url)
+    db = Database(url)
+    await db.start(listen=False)
+    return db
 
 
 def start_hub(database_url: str, **settings: Any) -> EmbeddedHub:

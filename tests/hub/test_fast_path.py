@@ -15,25 +15,17 @@ from warmline.domain.models import NewConversation
 from warmline.hub import service
 from warmline.hub.api.conversations import FastMessageRoute
 from warmline.hub.store import repository as repo
-from warmline.hub.store.db import Database, utcnow
+from warmline.hub.store.db import utcnow
 from warmline.hub.store.fast import FastStatement
-from warmline.hub.store.migrate import upgrade
 from warmline.hub.store.tables import IdempotencyRow, MessageRow
 
-from .conftest import Workspace, bearer, new_conversation
-
-
-async def _db(url: str) -> Database:
-    await upgrade(url)
-    db = Database(url)
-    await db.start(listen=False)
-    return db
+from .conftest import Workspace, bearer, new_conversation, open_db
 
 
 async def test_fast_statements_store_what_the_orm_stores(database_url: str) -> None:
     """A message and an idempotency record written by FastStatement read back through the
     ORM with the same values (aware UTC datetimes, booleans, JSON) as ORM-written rows."""
-    db = await _db(database_url)
+    db = await open_db(database_url)
     try:
         async with db.write() as tx:
             conversation, _ = await service.create_conversation(
@@ -89,7 +81,7 @@ async def test_fast_statements_store_what_the_orm_stores(database_url: str) -> N
 async def test_fast_statement_raises_sqlalchemy_integrity_error(database_url: str) -> None:
     """Idempotency relies on IntegrityError for a taken key; the fast path must raise it too,
     and the failed transaction must leave nothing behind."""
-    db = await _db(database_url)
+    db = await open_db(database_url)
     values = {
         "principal": "bot:y",
         "key": "dup",
@@ -113,7 +105,7 @@ async def test_fast_statement_raises_sqlalchemy_integrity_error(database_url: st
 
 async def test_fast_statement_fixed_binds_and_several_rows(sqlite_url: str) -> None:
     """LIMIT binds get SQLite's implicit OFFSET; several rows go as one executemany."""
-    db = await _db(sqlite_url)
+    db = await open_db(sqlite_url)
     stmt = FastStatement(
         insert(IdempotencyRow.__table__),
         column_keys=("principal", "key", "request_hash", "response_status", "response_body", "created_at"),

@@ -19,10 +19,9 @@ from warmline.hub.routing import infer_routing
 from warmline.hub.settings import HubSettings, async_database_url, sqlite_path
 from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database, utcnow
-from warmline.hub.store.migrate import upgrade
 from warmline.hub.store.tables import ConversationRow, EventRow, MessageRow
 
-from .conftest import new_conversation, packet
+from .conftest import new_conversation, open_db, packet
 
 
 @pytest.mark.parametrize(
@@ -127,15 +126,8 @@ def test_last_event_id_header_wins_and_must_be_a_number() -> None:
         parse_last_event_id("abc", None)
 
 
-async def _db(url: str) -> Database:
-    await upgrade(url)
-    db = Database(url)
-    await db.start(listen=False)
-    return db
-
-
 async def test_claim_rules_on_the_service(sqlite_url: str) -> None:
-    db = await _db(sqlite_url)
+    db = await open_db(sqlite_url)
     try:
         async with db.write() as tx:
             ana, _ = await service.create_agent(tx, name="ana", skills=["drives"])
@@ -193,7 +185,7 @@ async def test_claim_rules_on_the_service(sqlite_url: str) -> None:
 
 
 async def test_a_failed_transaction_leaves_no_rows_and_no_events(sqlite_url: str) -> None:
-    db = await _db(sqlite_url)
+    db = await open_db(sqlite_url)
     try:
         before = await db.last_event_id()
         with pytest.raises(RuntimeError):
@@ -218,7 +210,7 @@ async def _add_agents(db: Database, n: int) -> None:
 
 
 async def test_feed_holds_a_contiguous_window_and_streams_replay_older_cursors(sqlite_url: str) -> None:
-    db = await _db(sqlite_url)
+    db = await open_db(sqlite_url)
     feed = EventFeed(db, poll_seconds=60, capacity=5)
     try:
         await _add_agents(db, 3)  # ids 1-3 exist before the feed starts
@@ -265,7 +257,7 @@ async def test_sqlite_wal_is_checkpointed_in_the_background(sqlite_url: str) -> 
 
     from warmline.hub.store.db import WAL_FALLBACK_PAGES
 
-    db = await _db(sqlite_url)
+    db = await open_db(sqlite_url)
     try:
         async with db.read() as session:
             pages = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar()

@@ -213,13 +213,14 @@ async def cancel_job(tx: Tx, *, agent: Agent, job_id: str) -> AssistJob:
 
 async def _append_note(tx: Tx, job: AssistJob, body: str, *, message_id: str) -> Message:
     """The internal note recording a result (never shown to the buyer), with its event."""
-    seq = await repo.take_seq(tx.session, job.conversation_id, 1)
-    if seq is None:
+    reserved = await repo.reserve_seq(tx.session, job.conversation_id)
+    if reserved is None:
         raise NotFound("conversation", job.conversation_id)
+    tx.remember_conversation(job.conversation_id, reserved)  # (the next post's position)
     row = MessageRow(
         id=message_id,
         conversation_id=job.conversation_id,
-        seq=seq,
+        seq=int(reserved.last_seq),
         author_kind=AuthorKind.AI.value,
         author_name=ASSISTANT_AUTHOR,
         agent_id=None,

@@ -78,34 +78,37 @@ class FeedEntry:
     type: str
     conversation_id: str | None
     internal: bool
-    frame: str
-    raw: bytes  # the frame, encoded once for every stream that sends it
+    raw: bytes  # the SSE frame, encoded once for every stream that sends it
+
+    @property
+    def frame(self) -> str:
+        return self.raw.decode()
+
+    @classmethod
+    def of(cls, event: Event) -> FeedEntry:
+        kind = event.type.value
+        internal = kind == EventType.MESSAGE_CREATED.value and bool(
+            (event.data or {}).get("message", {}).get("internal")
+        )
+        return cls(event.id, kind, event.conversation_id, internal, format_sse(event).encode())
 
     @classmethod
     def from_row(cls, row: EventRow) -> FeedEntry:
-        internal = row.type == EventType.MESSAGE_CREATED.value and bool(
-            (row.data or {}).get("message", {}).get("internal")
-        )
-        frame = format_sse(event_model(row))
-        return cls(row.id, row.type, row.conversation_id, internal, frame, frame.encode())
+        return cls.of(event_model(row))
 
     @classmethod
     def from_pending(cls, event_id: int, ev: PendingEvent) -> FeedEntry:
         """The entry for an event this process just committed (the same as read back)."""
-        kind = str(ev.type)
-        internal = kind == EventType.MESSAGE_CREATED.value and bool(
-            (ev.data or {}).get("message", {}).get("internal")
+        return cls.of(
+            Event(
+                id=event_id,
+                type=EventType(str(ev.type)),
+                created_at=ev.created_at,
+                conversation_id=ev.conversation_id,
+                handoff_id=ev.handoff_id,
+                data=ev.data,
+            )
         )
-        event = Event(
-            id=event_id,
-            type=EventType(kind),
-            created_at=ev.created_at,
-            conversation_id=ev.conversation_id,
-            handoff_id=ev.handoff_id,
-            data=ev.data,
-        )
-        frame = format_sse(event)
-        return cls(event_id, kind, ev.conversation_id, internal, frame, frame.encode())
 
 
 def visible_to(principal: Principal, entry: FeedEntry) -> bool:

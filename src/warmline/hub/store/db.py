@@ -83,10 +83,9 @@ def insert_script(table: str, columns: Sequence[str], rows: Sequence[Mapping[str
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values};"
 
 
-# Sent after the events' INSERT (and after the COMMIT that ends the lock): the id of the
-# transaction's last event, as an INFO message (delivered to the client whatever
-# client_min_messages says, and not written to the server log by default). Event ids are
-# consecutive within one INSERT under the lock, so the last one gives them all.
+# Sent after a single event's INSERT (and after the COMMIT that ends the lock): its id, as an
+# INFO message (delivered to the client whatever client_min_messages says, and not written
+# to the server log by default). With several events the feed reads them from the log.
 EVENT_ID_REPORT = (
     "DO $wl$BEGIN RAISE INFO 'warmline_last_event_id=%', "
     "currval(pg_get_serial_sequence('events', 'id')); END$wl$;"
@@ -100,7 +99,7 @@ def append_events_script(events: list[PendingEvent], *, commit: bool, end: bool 
     Sent as one message (simple query protocol), so the server takes the event-order
     lock, inserts, notifies and commits without waiting for the hub in between: the lock
     is held for the server's own work only (docs/benchmarks.md, "Scale-out"). With
-    ``commit``, the last event's id is reported after the COMMIT (``EVENT_ID_REPORT``);
+    ``commit`` and a single event, its id is reported after the COMMIT (``EVENT_ID_REPORT``);
     with ``end`` too, no transaction is opened after the COMMIT (the caller tells its
     driver the transaction is over, sparing the session's own COMMIT a round trip)."""
     values = ",".join(
@@ -113,14 +112,16 @@ def append_events_script(events: list[PendingEvent], *, commit: bool, end: bool 
         )
         for ev in events
     )
+    # COMMIT releases the lock; unless ``end``, the empty transaction opened right after is
+    # what the session's own COMMIT then ends (a bare second COMMIT would log a server
+    # WARNING "there is no transaction in progress" for every write)
+    ending = ""
+    if commit:
+        ending = ("COMMIT;" if end else "COMMIT;BEGIN;") + (EVENT_ID_REPORT if len(events) == 1 else "")
     return (
         f"SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY});"
         f"INSERT INTO events (type, created_at, conversation_id, handoff_id, data) VALUES {values};"
-        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');"
-        # COMMIT releases the lock; unless ``end``, the empty transaction opened right after
-        # is what the session's own COMMIT then ends (a bare second COMMIT would log a
-        # server WARNING "there is no transaction in progress" for every write)
-        + (("COMMIT;" if end else "COMMIT;BEGIN;") + EVENT_ID_REPORT if commit else "")
+        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');" + ending
     )
 
 
@@ -712,11 +713,11 @@ class Database:
         # position came from the cache): the script opens the transaction and, committing,
         # closes it too -- the whole write is one round trip, and SQLAlchemy, which never
         # began a transaction on this connection, has nothing to end.
-        opened = not driver.is_in_transaction() and getattr(raw.dbapi_connection, "_transaction", 0) is None
-        if not driver.is_in_transaction() and not (opened and commit):
+        idle = not driver.is_in_transaction()
+        opened = idle and commit and getattr(raw.dbapi_connection, "_transaction", 0) is None
+        if idle and not opened:
             # (not committing: let SQLAlchemy open its transaction, so the session owns its end)
             await connection.exec_driver_sql("SELECT 1")
-            opened = False
         endable = commit and events and not opened
         ending = _endable_transaction(raw.dbapi_connection, driver) if endable else None
         if events:
@@ -734,7 +735,7 @@ class Database:
                 with contextlib.suppress(ValueError):
                     reported.append(int(text_[len(EVENT_ID_PREFIX) :]))
 
-        listening = bool(commit and events)
+        listening = bool(commit and events and len(events) == 1)  # (append_events_script's report)
         if listening:
             driver.add_log_listener(_info)
         try:
@@ -760,7 +761,7 @@ class Database:
             _mark_ended(raw.dbapi_connection, driver, ending)
         # (the listener ran before this task resumed: asyncpg schedules it with call_soon
         # when the INFO arrives, ahead of the ReadyForQuery that completes execute())
-        if events is not None and len(events) == 1 and len(reported) == 1:
+        if len(reported) == 1:
             tx.event_ids = reported
 
     async def last_event_id(self) -> int:

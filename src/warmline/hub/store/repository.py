@@ -57,17 +57,6 @@ async def messages(
     return (await session.scalars(stmt.order_by(MessageRow.seq))).all()
 
 
-async def take_seq(session: AsyncSession, conversation_id: str, count: int = 1) -> int | None:
-    """Reserve ``count`` message positions; returns the first (row-locks the conversation)."""
-    last = await session.scalar(
-        update(ConversationRow)
-        .where(ConversationRow.id == conversation_id)
-        .values(last_seq=ConversationRow.last_seq + count)
-        .returning(ConversationRow.last_seq)
-    )
-    return None if last is None else int(last) - count + 1
-
-
 _conversations = ConversationRow.__table__.c
 # Built once, and on SQLite run in one thread round trip (see store/fast.py): these run on
 # every message POST.
