@@ -30,7 +30,8 @@ from PySide6.QtWidgets import QApplication
 
 from warmline.console.app import close_qasync_loop, install_asyncgen_hooks
 from warmline.console.client import HubClient
-from warmline.console.models.queue_model import FilterRole, QueueFilterProxy, QueueModel
+from warmline.console.models.queue_model import FilterRole, QueueModel
+from warmline.console.models.queue_proxy import QueueFilterProxy
 from warmline.console.session import Session
 from warmline.console.widgets.main_window import MainWindow
 from warmline.console.widgets.queue_view import QueueView

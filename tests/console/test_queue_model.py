@@ -14,10 +14,10 @@ from warmline.console.models.queue_model import (
     COL_STATUS,
     IdRole,
     MineRole,
-    QueueFilterProxy,
     QueueModel,
     format_age,
 )
+from warmline.console.models.queue_proxy import QueueFilterProxy
 from warmline.domain.models import AgentRef, HandoffStatus
 from warmline.domain.packet import Priority, ReasonCategory
 

@@ -13,7 +13,8 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QTableView
 
-from warmline.console.models.queue_model import COL_AGE, COL_COMPANY, IdRole, QueueFilterProxy, QueueModel
+from warmline.console.models.queue_model import COL_AGE, COL_COMPANY, IdRole, QueueModel
+from warmline.console.models.queue_proxy import QueueFilterProxy
 from warmline.console.widgets.queue_view import QueuePanel
 from warmline.domain.models import Agent, AgentRef, HandoffStatus
 from warmline.domain.packet import Priority

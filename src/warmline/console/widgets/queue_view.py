@@ -31,11 +31,11 @@ from warmline.console.models.queue_model import (
     IdRole,
     MineRole,
     PriorityRole,
-    QueueFilterProxy,
     QueueModel,
     ReasonRole,
     TakeableRole,
 )
+from warmline.console.models.queue_proxy import QueueFilterProxy
 from warmline.console.theme import ACCENT, MINE_ROW_COLOR, PRIORITY_COLORS, REASON_COLORS
 
 # Fixed widths: measuring 10,000 rows to fit contents would stall start-up.
