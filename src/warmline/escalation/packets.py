@@ -7,7 +7,6 @@ so the console can jump there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from warmline.domain.packet import (
     MAX_ITEMS,
@@ -22,9 +21,7 @@ from warmline.domain.packet import (
 from warmline.escalation.intents import Intent
 from warmline.escalation.policy import Policy
 from warmline.escalation.signals import ProductEvidence, RetrievalHit, Signal
-
-if TYPE_CHECKING:
-    from warmline.escalation.engine import State
+from warmline.escalation.state import State
 
 _CONFIDENCE_SIGNALS = {
     "weak_retrieval",
