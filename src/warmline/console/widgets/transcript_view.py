@@ -1,7 +1,12 @@
 """The transcript as the buyer saw it: bubbles for buyer, AI and specialist, quiet lines for system events.
 
-Internal notes (never shown to the buyer) are drawn in amber with an INTERNAL NOTE tag.
-A packet item's source turn can be highlighted and scrolled into view.
+Internal notes (never shown to the buyer) are drawn in amber with an INTERNAL NOTE tag; the
+assistant's notes (a lookup's result, kept for the record) are collapsed to one line and expand
+on a click. A packet item's source turn can be highlighted and scrolled into view.
+
+The view follows the bottom (new messages, a claim banner or a resize keep the newest turn in
+sight) unless the specialist scrolled up on purpose; then new messages raise a
+"New message ↓" pill over the thread instead of moving it.
 
 Replies still in the outbox are drawn as my bubbles, faded, with their state above them
 ("Sending…", "Waiting for connection · retrying at 14:02:05…"); a refused one is outlined in
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
     QMenu,
+    QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
@@ -53,18 +59,22 @@ def pending_line(entry: OutboxEntry) -> str:
     return f"Sending… · {stamp}"
 
 
-NOTE_LINES = 6  # an assistant note shows this many lines here; the full result is its card
+def collapsible(m: Message) -> bool:
+    """An assistant note (a lookup's result kept in the thread): shown as one line until opened."""
+    return bool(m.internal and m.assist_job_id)
 
 
-def bubble_text(m: Message) -> str:
-    """What a bubble shows: the body, with an assistant note's long result cut to its head."""
-    if not (m.internal and m.assist_job_id):
+def bubble_text(m: Message, expanded: bool = False) -> str:
+    """What a bubble shows: the body; an assistant note collapsed to its first line."""
+    if not collapsible(m) or expanded:
         return m.body
-    lines = m.body.splitlines()
-    if len(lines) <= NOTE_LINES + 1:
-        return m.body
-    rest = len(lines) - NOTE_LINES
-    return "\n".join([*lines[:NOTE_LINES], f"… {rest} more lines: the full result is in the Assistant panel"])
+    lines = [line for line in m.body.splitlines() if line.strip()]
+    first = lines[0].strip() if lines else ""
+    if len(first) > 90:
+        first = first[:89].rstrip() + "…"
+    more = len(lines) - 1
+    tail = f"  ▸ {more} more line{'s' if more != 1 else ''}" if more > 0 else ""
+    return f"{first}{tail}"
 
 
 def author_line(m: Message) -> str:
@@ -81,7 +91,7 @@ def author_line(m: Message) -> str:
 class BubbleDelegate(QStyledItemDelegate):
     """Paints one message; its height follows the text wrapped to the view's width."""
 
-    def __init__(self, view: QListView) -> None:
+    def __init__(self, view: TranscriptView) -> None:
         super().__init__(view)
         self._view = view
         # text measurements per (message, width, font): the list view asks every row's size on
@@ -96,22 +106,27 @@ class BubbleDelegate(QStyledItemDelegate):
 
     def _geometry(self, m: Message, width: int, body_font: QFont, small_font: QFont) -> tuple[int, int, int]:
         """(bubble width, text height, header height) for a message at this view width (memoised)."""
-        key = (m.id, len(m.body), width, body_font.key())
+        expanded = m.id in self._view.expanded
+        key = (m.id, len(m.body), width, body_font.key(), expanded)
         hit = self._measured.get(key)
         if hit is None:
             if len(self._measured) > 20000:
                 self._measured.clear()
-            hit = self._measured[key] = self._measure(m, width, body_font, small_font)
+            hit = self._measured[key] = self._measure(m, width, body_font, small_font, expanded)
         return hit
 
-    def _measure(self, m: Message, width: int, body_font: QFont, small_font: QFont) -> tuple[int, int, int]:
+    def _measure(
+        self, m: Message, width: int, body_font: QFont, small_font: QFont, expanded: bool
+    ) -> tuple[int, int, int]:
         fm = QFontMetrics(body_font)
         if m.author_kind == AuthorKind.SYSTEM and not m.internal:
             max_w = max(120, width - 4 * SIDE)
             rect = QFontMetrics(small_font).boundingRect(QRect(0, 0, max_w, 100000), WRAP, m.body)
             return rect.width(), rect.height(), 0
         max_text = max(120, int(width * 0.72) - 2 * PAD)
-        rect = fm.boundingRect(QRect(0, 0, max_text, 100000), WRAP, bubble_text(m))
+        text = bubble_text(m, expanded)
+        flags = WRAP if expanded or not collapsible(m) else Qt.TextFlag.TextSingleLine
+        rect = fm.boundingRect(QRect(0, 0, max_text, 100000), flags, text)
         header_h = QFontMetrics(small_font).height() + HEADER_GAP
         bubble_w = max(rect.width(), 40) + 2 * PAD
         return bubble_w, rect.height(), header_h
@@ -185,6 +200,8 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setFont(small_font)
         painter.setPen(QColor(name_color if not m.internal else INTERNAL_COLORS[2]))
         header = author_line(m) if entry is None else pending_line(entry)
+        if collapsible(m):
+            header += "  ·  click to " + ("collapse" if m.id in self._view.expanded else "expand")
         if entry is not None:
             header = QFontMetrics(small_font).elidedText(
                 header, Qt.TextElideMode.ElideRight, r.width() - 2 * SIDE
@@ -201,7 +218,14 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(bubble, 12, 12)
         painter.setFont(body_font)
         painter.setPen(QColor(fg))
-        painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD), int(WRAP), bubble_text(m))
+        expanded = m.id in self._view.expanded
+        text = bubble_text(m, expanded)
+        inner = bubble.adjusted(PAD, PAD, -PAD, -PAD)
+        if collapsible(m) and not expanded:
+            text = QFontMetrics(body_font).elidedText(text, Qt.TextElideMode.ElideMiddle, inner.width())
+            painter.drawText(inner, int(Qt.TextFlag.TextSingleLine), text)
+        else:
+            painter.drawText(inner, int(WRAP), text)
         if failed:
             painter.setOpacity(1.0)
             painter.setFont(small_font)
@@ -213,7 +237,7 @@ class BubbleDelegate(QStyledItemDelegate):
 
 
 class TranscriptView(QListView):
-    """Read-only thread; follows new messages when scrolled to the bottom.
+    """Read-only thread; follows new messages unless scrolled up (then a "New message ↓" pill).
 
     For replies in the outbox it offers Retry and Discard (as signals with the reply's
     idempotency key: the session acts) and Copy (text to the clipboard, here).
@@ -225,6 +249,7 @@ class TranscriptView(QListView):
 
     def __init__(self, model: TranscriptModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.expanded: set[str] = set()  # ids of assistant notes opened by a click
         self.setObjectName("transcript")
         self.setModel(model)
         self.setItemDelegate(BubbleDelegate(self))
@@ -240,25 +265,115 @@ class TranscriptView(QListView):
         self.customContextMenuRequested.connect(self._context_menu)
         self.menu: QMenu | None = None  # the last context menu (kept for tests; popup, never exec)
         self._model = model
-        self._follow = True
-        model.rowsAboutToBeInserted.connect(self._remember_follow)
-        model.rowsInserted.connect(self._after_insert)
-        model.modelReset.connect(self.scrollToBottom)
-
-    def _remember_follow(self, *_args: object) -> None:
+        self._follow = True  # keep the newest turn in sight
+        self._adjusting = False  # our own scrolling, not the specialist's
+        self.pill = QPushButton("New message ↓", self.viewport())
+        self.pill.setObjectName("newMessagePill")
+        self.pill.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.pill.setToolTip("Jump to the newest message")
+        self.pill.clicked.connect(self.follow_bottom)
+        self.pill.hide()
         bar = self.verticalScrollBar()
-        self._follow = bar.value() >= bar.maximum() - 4
+        bar.rangeChanged.connect(self._on_range)
+        bar.valueChanged.connect(self._on_value)
+        model.rowsInserted.connect(self._after_insert)
+        model.modelReset.connect(self._after_reset)
+
+    # --- following the bottom --------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """True while the view keeps the newest message in sight."""
+        return self._follow
+
+    def at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _set_value(self, value: int) -> None:
+        self._adjusting = True
+        try:
+            self.verticalScrollBar().setValue(value)
+        finally:
+            self._adjusting = False
+
+    def _on_range(self, _lo: int, hi: int) -> None:
+        # content grew (a message, an expanded note) or the viewport changed (a banner, a resize)
+        if self._follow:
+            self._set_value(hi)
+
+    def _on_value(self, _value: int) -> None:
+        if self._adjusting:
+            return
+        self._follow = self.at_bottom()  # the specialist scrolled: follow only at the bottom
+        if self._follow:
+            self.pill.hide()
 
     def _after_insert(self, *_args: object) -> None:
-        if self._follow and self._model.highlight_seq is None:
-            self.scrollToBottom()
+        if self._follow:
+            self._set_value(self.verticalScrollBar().maximum())
+        else:
+            self._show_pill()
+
+    def _after_reset(self) -> None:
+        self.expanded.clear()
+        self.pill.hide()
+        self._follow = True
+        self.scrollToBottom()
+
+    def follow_bottom(self) -> None:
+        """Back to the newest message and keep following (the pill's click)."""
+        self._follow = True
+        self.pill.hide()
+        self._set_value(self.verticalScrollBar().maximum())
+
+    def _show_pill(self) -> None:
+        self.pill.adjustSize()
+        self._place_pill()
+        self.pill.show()
+        self.pill.raise_()
+
+    def _place_pill(self) -> None:
+        vp = self.viewport()
+        self.pill.move((vp.width() - self.pill.width()) // 2, vp.height() - self.pill.height() - 10)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.pill.isVisible():
+            self._place_pill()
 
     def jump_to_seq(self, seq: int) -> bool:
-        """Highlight the message with this seq and scroll it into the middle; False if absent."""
+        """Highlight the message with this seq and scroll it into the middle; False if absent.
+
+        Reading an older turn stops following; new messages then raise the pill, and scrolling
+        back to the bottom (or the pill) follows again."""
         row = self._model.set_highlight(seq)
         if row < 0:
             return False
-        self.scrollTo(self._model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+        self._adjusting = True
+        try:
+            self.scrollTo(self._model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+        finally:
+            self._adjusting = False
+        self._follow = self.at_bottom()
+        if self._follow:
+            self.pill.hide()
+        return True
+
+    # --- assistant notes: one line until opened ------------------------------------------
+
+    def toggle_note(self, row: int) -> bool:
+        """Open or close an assistant note; False when the row is not one."""
+        index = self._model.index(row, 0)
+        m = index.data(MessageRole) if index.isValid() else None
+        if m is None or not collapsible(m) or index.data(PendingRole) is not None:
+            return False
+        if m.id in self.expanded:
+            self.expanded.discard(m.id)
+        else:
+            self.expanded.add(m.id)
+        self.itemDelegate().sizeHintChanged.emit(index)
+        self.viewport().update()
         return True
 
     # --- replies in the outbox -----------------------------------------------------------
@@ -287,14 +402,22 @@ class TranscriptView(QListView):
         return None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        over = self._action_at(event.position().toPoint()) is not None
+        pos = event.position().toPoint()
+        index = self.indexAt(pos)
+        m = index.data(MessageRole) if index.isValid() else None
+        over = self._action_at(pos) is not None or (m is not None and collapsible(m))
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        hit = self._action_at(event.position().toPoint())
+        pos = event.position().toPoint()
+        hit = self._action_at(pos)
         if hit is not None and event.button() == Qt.MouseButton.LeftButton:
             self.trigger(*hit)
+            event.accept()
+            return
+        index = self.indexAt(pos)
+        if event.button() == Qt.MouseButton.LeftButton and index.isValid() and self.toggle_note(index.row()):
             event.accept()
             return
         super().mouseReleaseEvent(event)
