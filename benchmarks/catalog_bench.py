@@ -38,7 +38,7 @@ from warmline.catalog import tables as t
 from warmline.catalog.demo import demo_records
 from warmline.catalog.ingest import ingest_path
 from warmline.catalog.service import CatalogService, make_engine
-from warmline.hub.store.migrate import upgrade
+from warmline.storage.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 HEADING = "## Catalog (issue 3)"

@@ -195,7 +195,7 @@ async def seed(database_url: str, *, buyers: int, agents: int, handoffs: int) ->
     from warmline.domain.models import NewConversation, NewHandoff
     from warmline.hub import service
     from warmline.hub.store.db import Database
-    from warmline.hub.store.migrate import upgrade
+    from warmline.storage.migrate import upgrade
 
     await upgrade(database_url)
     db = Database(database_url)

@@ -1,19 +1,22 @@
 """`warmline demo | hub | console | agents | catalog | eval | simulate`.
 
 Each command lives in its feature folder and is imported only when it runs, so
-`warmline hub` never loads Qt and `warmline --help` starts fast.
+`warmline hub` never loads Qt and `warmline --help` starts fast. Commands that join
+features are wired here (`warmline hub --demo` = the hub + the demo workspace), so no
+feature imports another one above it.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 # name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
     "demo": "warmline.demo:demo",
-    "hub": "warmline.hub.commands:hub",
+    "hub": "warmline.cli:hub_with_demo",
     "agents": "warmline.hub.commands:agents",
     "bots": "warmline.hub.commands:bots",
     "db": "warmline.hub.commands:db",
@@ -22,6 +25,18 @@ COMMANDS: dict[str, str] = {
     "eval": "warmline.escalation.commands:eval_command",
     "simulate": "warmline.sim.commands:simulate",
 }
+
+
+def hub_with_demo() -> click.Command:
+    """`warmline hub`, whose `--demo` seeds the demo workspace (warmline.demo) on the running hub."""
+    from warmline.hub.commands import make_hub_command
+
+    def demo_entry() -> Any:
+        from warmline.demo import start_demo_workspace
+
+        return start_demo_workspace
+
+    return make_hub_command(demo_entry=demo_entry)
 
 
 class LazyGroup(click.Group):
@@ -39,7 +54,8 @@ class LazyGroup(click.Group):
             if exc.name and module_name.startswith(exc.name):
                 return None  # that feature is not built yet
             raise
-        return getattr(module, attr)
+        command = getattr(module, attr)
+        return command if isinstance(command, click.Command) else command()  # or a factory
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

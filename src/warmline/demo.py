@@ -70,7 +70,7 @@ async def prepare_workspace(*, hub_url: str, database_url: str) -> DemoWorkspace
     from warmline.hub import service
     from warmline.hub.errors import Conflict
     from warmline.hub.store.db import Database
-    from warmline.hub.store.migrate import upgrade
+    from warmline.storage.migrate import upgrade
 
     await upgrade(database_url)
     await ensure_demo_catalog(database_url)

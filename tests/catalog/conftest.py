@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from warmline.catalog.service import CatalogService, make_engine
-from warmline.hub.store.migrate import upgrade
+from warmline.storage.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 # Apache-2.0 tables from gumyr/cq_warehouse, kept in the repository (LICENSE, NOTICE, SOURCE.md there)

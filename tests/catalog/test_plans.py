@@ -22,8 +22,8 @@ from warmline.catalog.demo import ensure_demo_catalog
 from warmline.catalog.ingest import ingest_path
 from warmline.catalog.service import CatalogService, make_engine
 from warmline.catalog.units import Constraint, parse_constraint
-from warmline.hub.store.migrate import upgrade
 from warmline.resources import resource_path
+from warmline.storage.migrate import upgrade
 
 PLANS = (None, "driver", "walk")
 

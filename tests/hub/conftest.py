@@ -16,7 +16,7 @@ from httpx_sse import aconnect_sse
 from warmline.hub.embedded import EmbeddedHub
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database
-from warmline.hub.store.migrate import upgrade
+from warmline.storage.migrate import upgrade
 
 
 def packet(**overrides: Any) -> dict[str, Any]:

@@ -16,10 +16,11 @@ from warmline.hub.errors import Conflict, NotFound
 from warmline.hub.events import EventFeed, FeedEntry, parse_last_event_id, serve_events, visible_to
 from warmline.hub.principal import Principal
 from warmline.hub.routing import infer_routing
-from warmline.hub.settings import HubSettings, async_database_url, sqlite_path
+from warmline.hub.settings import HubSettings
 from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database, utcnow
 from warmline.hub.store.tables import ConversationRow, EventRow, MessageRow
+from warmline.storage.urls import async_database_url, sqlite_path
 
 from .conftest import new_conversation, open_db, packet
 
@@ -255,7 +256,7 @@ async def test_sqlite_wal_is_checkpointed_in_the_background(sqlite_url: str) -> 
     checkpoints put committed rows into the main database file within a few seconds."""
     import sqlite3
 
-    from warmline.hub.store.db import WAL_FALLBACK_PAGES
+    from warmline.storage.engine import WAL_FALLBACK_PAGES
 
     db = await open_db(sqlite_url)
     try:

@@ -27,7 +27,7 @@ import pytest
 
 from warmline.hub import service
 from warmline.hub.store.db import Database
-from warmline.hub.store.migrate import upgrade
+from warmline.storage.migrate import upgrade
 
 REQUIRE_POSTGRES = os.environ.get("WARMLINE_REQUIRE_POSTGRES") == "1"
 HUB_LINE = re.compile(r"warmline hub on (http://[\d.]+:\d+)")

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from warmline.domain.models import EventType
 from warmline.hub.store.db import Database, Tx
-from warmline.hub.store.migrate import upgrade
 from warmline.hub.store.tables import EventRow
+from warmline.storage.migrate import upgrade
 
 pytestmark = pytest.mark.postgres
 

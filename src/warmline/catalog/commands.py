@@ -14,9 +14,9 @@ T = TypeVar("T")
 
 
 def _default_url() -> str:
-    from warmline.hub.settings import HubSettings
+    from warmline.storage.urls import default_database_url
 
-    return HubSettings().database_url
+    return default_database_url()
 
 
 def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,7 +24,7 @@ def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "--database-url",
         envvar="WARMLINE_DATABASE_URL",
         default=None,
-        help="Database URL (default: WARMLINE_DATABASE_URL, else the hub's default SQLite file).",
+        help="Database URL (default: WARMLINE_DATABASE_URL, else the default SQLite file).",
     )(f)
 
 
@@ -36,7 +36,7 @@ def _run(database_url: str | None, work: Callable[[Any], Awaitable[T]]) -> T:
     """Migrate the database, run ``work(service)`` and turn lookup errors into clear messages."""
     from warmline.catalog.service import CatalogService, ProductNotFound, make_engine
     from warmline.catalog.units import ConstraintError
-    from warmline.hub.store.migrate import upgrade
+    from warmline.storage.migrate import upgrade
 
     url = database_url or _default_url()
 

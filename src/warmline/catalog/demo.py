@@ -507,7 +507,7 @@ async def ensure_demo_catalog(database_url: str) -> bool:
     from warmline.catalog import tables as t
     from warmline.catalog.ingest import ingest_path
     from warmline.catalog.service import make_engine
-    from warmline.hub.store.migrate import upgrade
+    from warmline.storage.migrate import upgrade
 
     await upgrade(database_url)
     version = demo_version()

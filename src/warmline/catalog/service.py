@@ -1428,8 +1428,8 @@ def _name_hit(row: Any, *, raw_score: float) -> SearchHit:
 
 
 def make_engine(database_url: str) -> AsyncEngine:
-    """An async engine for a plain database URL (the hub's engine settings)."""
-    from warmline.hub.store.db import create_engine
+    """An async engine for a plain database URL (the storage layer's engine settings)."""
+    from warmline.storage.engine import create_engine
 
     return create_engine(database_url)
 

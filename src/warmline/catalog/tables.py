@@ -10,12 +10,12 @@ stored ``tsvector`` column and a GIN index.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, text
+
+from warmline.storage.schema import metadata  # the one schema Alembic compares (all tables)
 
 # Rows a value walk must check in full: a range value, or one of 2+ rows for the same attribute.
 IRREGULAR = "value_hi <> value_lo OR name_rows > 1"
-
-metadata = MetaData()
 
 products = Table(
     "catalog_products",
@@ -62,7 +62,13 @@ attributes = Table(
     Column("value_lo", Float, nullable=True),
     Column("value_hi", Float, nullable=True),
     Column("text_key", String(200), nullable=True),
-    Column("document_id", Integer, ForeignKey("catalog_documents.id", ondelete="CASCADE"), nullable=True),
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("catalog_documents.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
     Column("source_kind", String(20), nullable=False),
     Column("source_title", String(300), nullable=False),
     Column("origin", String(300), nullable=False, default=""),

@@ -25,7 +25,8 @@ from warmline.hub.errors import HubError
 from warmline.hub.events import EventFeed
 from warmline.hub.middleware import BodySizeLimit
 from warmline.hub.settings import HubSettings
-from warmline.hub.store.db import Database, database_error_types, database_unavailable
+from warmline.hub.store.db import Database
+from warmline.storage.engine import database_error_types, database_unavailable
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 import inspect
 import sys
 import threading
@@ -33,7 +32,7 @@ def _settings(**overrides: Any) -> HubSettings:
 def _with_db(database_url: str, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Migrate, open the database, run ``fn(db)`` and close it again."""
     from warmline.hub.store.db import Database
-    from warmline.hub.store.migrate import upgrade
+    from warmline.storage.migrate import upgrade
 
     async def main() -> T:
         await upgrade(database_url)
@@ -46,20 +45,43 @@ def _with_db(database_url: str, fn: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@click.command()
-@click.option("--host", default=None, help="interface to bind (default 127.0.0.1)")
-@click.option("--port", default=None, type=int, help="port (default 8470; 0 = any free port)")
-@database_option
-@click.option("--demo", is_flag=True, help="seed a demo workspace and keep simulated traffic flowing")
-@click.option("--log-level", default="info", show_default=True)
-def hub(host: str | None, port: int | None, database_url: str | None, demo: bool, log_level: str) -> None:
-    """Run the hub (migrates the database first)."""
+def make_hub_command(demo_entry: Callable[[], Callable[..., Any]] | None = None) -> click.Command:
+    """`warmline hub`; with ``demo_entry`` it also takes ``--demo``.
+
+    ``demo_entry()`` returns the function that seeds a demo workspace on the running hub
+    (``fn(base_url=, database_url=)``, async or plain). The CLI (warmline.cli) passes it in,
+    so the hub never imports the demo (which reaches the console and the simulator)."""
+
+    @click.command()
+    @click.option("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    @click.option("--port", default=None, type=int, help="port (default 8470; 0 = any free port)")
+    @database_option
+    @click.option("--log-level", default="info", show_default=True)
+    @click.option(
+        "--demo",
+        is_flag=True,
+        hidden=demo_entry is None,
+        help="seed a demo workspace and keep simulated traffic flowing",
+    )
+    def hub(host: str | None, port: int | None, database_url: str | None, log_level: str, demo: bool) -> None:
+        """Run the hub (migrates the database first)."""
+        if demo and demo_entry is None:
+            raise click.UsageError("--demo is only available through the `warmline` command")
+        serve(
+            _settings(host=host, port=port, database_url=database_url),
+            log_level=log_level,
+            on_started=demo_entry() if demo and demo_entry is not None else None,
+        )
+
+    return hub
+
+
+def serve(settings: HubSettings, *, log_level: str, on_started: Callable[..., Any] | None = None) -> None:
+    """Migrate, run the hub until Ctrl-C; ``on_started(base_url=, database_url=)`` once it listens."""
     from warmline.hub.app import create_app
     from warmline.hub.server import HubServer, server_config
-    from warmline.hub.store.migrate import upgrade
+    from warmline.storage.migrate import upgrade
 
-    settings = _settings(host=host, port=port, database_url=database_url)
-    demo_fn = _demo_entry() if demo else None
     asyncio.run(upgrade(settings.database_url))
     app = create_app(settings)
     server = HubServer(server_config(app, host=settings.host, port=settings.port, log_level=log_level), app)
@@ -77,14 +99,17 @@ def hub(host: str | None, port: int | None, database_url: str | None, demo: bool
             # all (~0.2 s stop-the-world pauses while serving, measured with gc.callbacks).
             gc.collect()
             gc.freeze()
-            if demo_fn is not None:
-                await _start_demo(demo_fn, base_url=base_url, database_url=settings.database_url)
+            if on_started is not None:
+                await _start_hook(on_started, base_url=base_url, database_url=settings.database_url)
         await serving
 
     # uvicorn re-raises the Ctrl-C it handled, after a clean shutdown
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(main())
     click.echo("warmline hub stopped", err=True)
+
+
+hub = make_hub_command()
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -97,20 +122,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def _demo_entry() -> Callable[..., Any]:
-    try:
-        module = importlib.import_module("warmline.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name == "warmline.demo":
-            raise click.ClickException("--demo needs warmline.demo, which is not in this build") from exc
-        raise
-    fn = getattr(module, "start_demo_workspace", None)
-    if fn is None:
-        raise click.ClickException("warmline.demo has no start_demo_workspace(base_url=, database_url=)")
-    return fn
-
-
-async def _start_demo(fn: Callable[..., Any], *, base_url: str, database_url: str) -> None:
+async def _start_hook(fn: Callable[..., Any], *, base_url: str, database_url: str) -> None:
     """Async entry points run on the hub's loop; plain functions in a daemon thread."""
     if inspect.iscoroutinefunction(fn):
         task = asyncio.create_task(fn(base_url=base_url, database_url=database_url))
@@ -214,7 +226,7 @@ def db() -> None:
 @database_option
 def db_upgrade(database_url: str | None) -> None:
     """Migrate the database to the current schema."""
-    from warmline.hub.store.migrate import current_revision, upgrade
+    from warmline.storage.migrate import current_revision, upgrade
 
     url = _settings(database_url=database_url).database_url
     asyncio.run(upgrade(url))

@@ -16,7 +16,7 @@ from warmline.hub.app import create_app
 from warmline.hub.server import HubServer, server_config
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database, Tx
-from warmline.hub.store.migrate import upgrade
+from warmline.storage.migrate import upgrade
 
 T = TypeVar("T")
 

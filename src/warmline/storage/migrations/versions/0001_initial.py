@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from warmline.hub.store.tables import EventId, UTCDateTime
+from warmline.storage.schema import EventId, UTCDateTime
 
 revision = "0001_initial"
 down_revision = None

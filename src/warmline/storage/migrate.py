@@ -1,4 +1,7 @@
-"""Bring a database to the current schema with Alembic, without any alembic.ini."""
+"""Bring a database to the current schema with Alembic, without any alembic.ini.
+
+Upgrades run to "heads": features add their migrations as branches of one revision
+(e.g. 0006_widget and 0007_signin both revise 0005_catalog_perf), all applied."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from warmline.hub.settings import is_sqlite, sqlite_path
-from warmline.hub.store.db import create_engine
+from warmline.storage.engine import create_engine
+from warmline.storage.urls import is_sqlite, sqlite_path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serialises concurrent `upgrade` calls from several hub processes on one PostgreSQL.
@@ -18,7 +21,7 @@ MIGRATION_LOCK_KEY = 0x57A7_0001
 
 
 def alembic_config() -> Config:
-    """Alembic's config pointing at the hub's migrations folder."""
+    """Alembic's config pointing at the migrations folder (the whole schema)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -33,7 +36,7 @@ def ensure_sqlite_dir(database_url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
+async def upgrade(database_url: str, revision: str = "heads") -> None:
     """Run every migration up to ``revision`` (creating the SQLite folder first)."""
     ensure_sqlite_dir(database_url)
     engine = create_engine(database_url)
@@ -47,7 +50,7 @@ async def upgrade(database_url: str, revision: str = "head") -> None:
 
 
 async def current_revision(database_url: str) -> str | None:
-    """The revision the database is at (None when never migrated)."""
+    """The revision the database is at (None when never migrated; several heads joined by ",")."""
     from alembic.runtime.migration import MigrationContext
 
     path = sqlite_path(database_url)
@@ -56,9 +59,10 @@ async def current_revision(database_url: str) -> str | None:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+            heads = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
     finally:
         await engine.dispose()
+    return ",".join(sorted(heads)) if heads else None
 
 
 def _run(connection: Any, revision: str) -> None:

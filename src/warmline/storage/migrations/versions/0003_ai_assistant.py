@@ -17,9 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
-        batch.add_column(
-            sa.Column("ai_assistant", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("ai_assistant", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

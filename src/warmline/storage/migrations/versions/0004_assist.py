@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from warmline.hub.store.tables import UTCDateTime
+from warmline.storage.schema import UTCDateTime
 
 revision = "0004_assist"
 down_revision = "0003_ai_assistant"
