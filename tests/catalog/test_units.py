@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -193,3 +194,103 @@ def test_extract_quantities_from_a_buyer_message() -> None:
         ("II 2G Ex h IIC T4 Gb", "atex", "II 2G Ex h IIC T4 Gb"),
         ("1,5 kW", "power", "1.5 kW"),
     ]
+
+
+# --- issue 19: extraction is linear (bounded tokens), never a stall on a hostile message ---------
+
+
+def _unbounded_repeats(pattern: re.Pattern[str]) -> list[str]:
+    """Repeats in ``pattern`` without an upper bound (``*``, ``+``, ``{n,}``), by their opcode."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser as p  # type: ignore[attr-defined]
+
+    bad: list[str] = []
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)}
+
+    def walk(items: object) -> None:
+        for op, av in items:  # type: ignore[attr-defined]
+            if op in repeats:
+                lo, hi, sub = av
+                if hi == c.MAXREPEAT:
+                    bad.append(f"{op} {{{lo},}}")
+                walk(sub)
+            elif op is c.SUBPATTERN:
+                walk(av[-1])
+            elif op is c.BRANCH:
+                for alt in av[1]:
+                    walk(alt)
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                walk(av[1])
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                walk(av)
+
+    walk(p.parse(pattern.pattern, pattern.flags))
+    return bad
+
+
+def test_extraction_patterns_have_only_bounded_repeats() -> None:
+    from warmline.catalog.units import _ATEX_FIND_RE, _IP_RE, _NEMA_RE, _quantity_re
+
+    for pattern in (_quantity_re(False), _quantity_re(True), _ATEX_FIND_RE, _IP_RE, _NEMA_RE):
+        assert _unbounded_repeats(pattern) == [], pattern.pattern[:80]
+    # the walker does see an unbounded repeat
+    assert _unbounded_repeats(re.compile(r"\d+ V")) != []
+
+
+def test_number_token_length_is_bounded() -> None:
+    from warmline.catalog.units import MAX_DIGITS
+
+    longest = "9" * MAX_DIGITS
+    assert parse_quantity(f"{longest} V").value == float(longest)
+    assert [q.value for _, q in extract_quantities(f"at {longest} V")] == [float(longest)]
+    too_long = "9" * (MAX_DIGITS + 1)
+    with pytest.raises(QuantityError):
+        parse_quantity(f"{too_long} V")
+    # a longer digit run is no quantity at all (not its last MAX_DIGITS digits either)
+    assert extract_quantities(f"at {too_long} V") == []
+    assert extract_quantities(f"{'1' * 400} Nm and 180 Nm")[0][1].display() == "180 N·m"
+    with pytest.raises(QuantityError):
+        parse_quantity("9" * 400 + " N·m")
+
+
+@pytest.mark.parametrize(
+    ("unit", "n"),
+    [
+        ("1", 7_000),
+        ("1", 50_000),
+        ("1.1.", 50_000),
+        ("-", 50_000),
+        ("1-", 50_000),
+        ("kNm", 50_000),
+        ("1,", 50_000),
+        ("1    ", 50_000),
+        ("II 2G Ex ", 50_000),
+        ("NEMA ", 50_000),
+        ("IP6", 50_000),
+        ("12345678901234567890 V ", 50_000),
+        ("1 ", 50_000),
+    ],
+)
+def test_hostile_messages_finish_and_find_nothing_false(unit: str, n: int) -> None:
+    text = (unit * (n // len(unit) + 1))[:n]
+    found = extract_quantities(text)
+    if unit in ("II 2G Ex ",):
+        assert 0 < len(found) <= 200 and all(q.dimension == "atex" for _, q in found)
+    else:
+        assert found == []
+
+
+def test_extraction_keeps_the_first_items_up_to_the_limit() -> None:
+    from warmline.catalog.units import MAX_EXTRACTED
+
+    text = "400 V, " * 1000
+    found = extract_quantities(text)
+    assert len(found) == MAX_EXTRACTED
+    assert found[0][0] == (0, 5) and all(q.display() == "400 V" for _, q in found)
+    assert len(extract_quantities(text, limit=3)) == 3
+
+
+def test_long_constraints_are_refused_not_scanned() -> None:
+    with pytest.raises(ConstraintError, match="longer than 300"):
+        parse_constraint("torque>=" + " " * 5000 + "1 Nm")
+    assert parse_constraint("torque >=    180 Nm").describe() == "torque ≥ 180 N·m"

@@ -8,6 +8,7 @@ No I/O here; the escalation engine calls these on buyer text.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -222,7 +223,9 @@ _NEMA_MEETS: dict[str, set[str]] = {
     "13": {"1", "2", "5", "12", "13"},
 }
 _NEMA_ORDER = ["1", "2", "5", "12", "12K", "13", "3R", "3", "3S", "3RX", "3X", "3SX", "4", "4X", "6", "6P"]
-_NEMA_RE = re.compile(r"\bNEMA\s*(?:Type\s*)?(3RX|3SX|3R|3S|3X|4X|6P|12K|12|13|[1-6])\b", re.IGNORECASE)
+_NEMA_RE = re.compile(
+    r"\bNEMA\s{0,3}(?:Type\s{0,3})?(3RX|3SX|3R|3S|3X|4X|6P|12K|12|13|[1-6])\b", re.IGNORECASE
+)
 
 
 @lru_cache(maxsize=4096)  # pure, immutable result; compared per candidate row
@@ -289,9 +292,9 @@ _ATEX_T_RE = re.compile(r"\bT([1-6])\b")
 _ATEX_EPL_RE = re.compile(r"\b([GD][abc])\b")
 _ATEX_PROT_RE = re.compile(r"\bEx\s+([a-z]{1,3}[A-Z]?)\b")
 _ATEX_FIND_RE = re.compile(
-    r"(?:⟨?Ex⟩?\s+)?\bII\s*[123]\s*(?:GD|G|D)\b"
-    r"(?:[ \t]*(?:Ex\s+[a-z]{1,3}[A-Z]?|III?[ABC]|T[1-6]|[GD][abc]|X)\b)*"
-    r"|\bEx\s+[a-z]{1,3}[A-Z]?\s+III?[ABC](?:[ \t]+(?:T[1-6]|[GD][abc])\b)*"
+    r"(?:⟨?Ex⟩?\s{1,3})?\bII\s{0,3}[123]\s{0,3}(?:GD|G|D)\b"
+    r"(?:[ \t]{0,3}(?:Ex\s{1,3}[a-z]{1,3}[A-Z]?|III?[ABC]|T[1-6]|[GD][abc]|X)\b){0,12}"
+    r"|\bEx\s{1,3}[a-z]{1,3}[A-Z]?\s{1,3}III?[ABC](?:[ \t]{1,3}(?:T[1-6]|[GD][abc])\b){0,6}"
 )
 
 
@@ -384,8 +387,16 @@ def _fmt(x: float) -> str:
     return text if text not in ("-0", "") else "0"
 
 
-_NUM = r"[-+−]?\d+(?:[.,]\d+)?"
-_RANGE_SEP = r"\s*(?:\.\.\.?|…|–|—|-|/|to|bis)\s*"
+# Every variable-length piece of the patterns below has a bound, so one match attempt costs
+# a constant number of steps and a scan of n characters O(n) (issue 19: unbounded \d+ made a
+# run of n digits cost O(n²)). A number has at most MAX_DIGITS digits before and after its
+# decimal mark; a longer digit run is not a quantity (and never an overflowing float).
+MAX_DIGITS = 18
+_SP = r"\s{0,4}"  # optional space inside a quantity ("6 - 10 bar", "20 °C")
+_NUM = rf"[-+−]?\d{{1,{MAX_DIGITS}}}+(?:[.,]\d{{1,{MAX_DIGITS}}}+)?"
+_RANGE_SEP = rf"{_SP}(?:\.\.\.?|…|–|—|-|/|to|bis){_SP}"
+# Most quantities and ratings read from one text (a longer list is not a buyer's question).
+MAX_EXTRACTED = 200
 
 
 @cache
@@ -398,10 +409,11 @@ def _unit_alternation(strict: bool) -> str:
 @cache
 def _quantity_re(strict: bool) -> re.Pattern[str]:
     units = _unit_alternation(strict)
-    tail = r"(?:\s*(?:AC/DC|AC|DC|a\.c\.|d\.c\.|~)(?![A-Za-z]))?"
+    tail = rf"(?:{_SP}(?:AC/DC|AC|DC|a\.c\.|d\.c\.|~)(?![A-Za-z]))?"
+    # (?<![0-9]): never start inside a digit run (a start there could only be skipped later).
     return re.compile(
-        rf"(?P<lo>{_NUM})(?:(?:\s*(?P<u1>{units}))?(?P<sep>{_RANGE_SEP})(?P<hi>{_NUM}))?"
-        rf"\s*(?P<unit>{units})(?![A-Za-z0-9²³])(?P<tail>{tail})"
+        rf"(?<![0-9])(?P<lo>{_NUM})(?:(?:{_SP}(?P<u1>{units}))?(?P<sep>{_RANGE_SEP})(?P<hi>{_NUM}))?"
+        rf"{_SP}(?P<unit>{units})(?![A-Za-z0-9²³])(?P<tail>{tail})"
     )
 
 
@@ -501,36 +513,46 @@ def rating_quantity(text: str, dimension: str) -> Quantity:
     raise QuantityError(text, f"unknown rating kind {dimension!r}")
 
 
-def extract_quantities(free_text: str) -> list[tuple[tuple[int, int], Quantity]]:
-    """Find quantities and ratings in prose ("400 V", "IP65", "180 Nm", "20 l/min", "80 °C")."""
-    found: list[tuple[tuple[int, int], Quantity]] = []
-    taken: list[tuple[int, int]] = []
+def extract_quantities(
+    free_text: str, *, limit: int = MAX_EXTRACTED
+) -> list[tuple[tuple[int, int], Quantity]]:
+    """Find quantities and ratings in prose ("400 V", "IP65", "180 Nm", "20 l/min", "80 °C").
 
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
+    Linear in the length of the text (bounded patterns, see MAX_DIGITS); at most ``limit``
+    items, the first ones in the text.
+    """
+    found: list[tuple[tuple[int, int], Quantity]] = []
+    starts: list[int] = []  # spans taken so far, sorted and disjoint: starts and ends in step
+    ends: list[int] = []
+
+    def take(a: int, b: int) -> bool:
+        """Claim [a, b) unless it overlaps a span already taken."""
+        i = bisect.bisect_left(starts, b)  # spans before i start before b
+        if i and ends[i - 1] > a:  # the latest of them ends last (disjoint, sorted)
+            return False
+        starts.insert(i, a)
+        ends.insert(i, b)
+        return True
 
     for pattern in (_ATEX_FIND_RE, _IP_RE, _NEMA_RE):
         for m in pattern.finditer(free_text):
-            a, b = m.span()
-            if not free(a, b):
-                continue
+            if len(found) >= limit:
+                break
             q = _rating_quantity(m.group(0))
-            if q is None:
-                continue
-            found.append(((a, b), q))
-            taken.append((a, b))
+            if q is not None and take(*m.span()):
+                found.append((m.span(), q))
     for m in _quantity_re(False).finditer(free_text):
+        if len(found) >= limit:
+            break
         a, b = m.span()
         if a > 0 and (free_text[a - 1].isalnum() or free_text[a - 1] in "._"):
             continue  # "M12", "GX-220": a number inside a designation
-        if not free(a, b):
-            continue
         try:
             q = _quantity_from_match(m, free_text[a:b])
         except QuantityError:
             continue
-        found.append(((a, b), q))
-        taken.append((a, b))
+        if take(a, b):
+            found.append(((a, b), q))
     found.sort(key=lambda item: item[0])
     return found
 
@@ -743,8 +765,9 @@ DEFAULT_ATTRIBUTE = {
 def attribute_key(label: str) -> str | None:
     """The canonical attribute key for a label ("Rated torque" -> "torque"), or None."""
     t = re.sub(r"[\s_]+", " ", label.strip().lower()).strip(" :.*")
-    t = re.sub(r"\s*\(.*\)$", "", t)
-    t = re.sub(r"\s*\[.*\]$", "", t)
+    for opening, closing in ("()", "[]"):  # "Torque (N·m)", "Bore [mm]": the unit note goes
+        if t.endswith(closing) and opening in t:
+            t = t[: t.index(opening)].rstrip()
     return _ALIASES.get(t)
 
 
@@ -801,14 +824,18 @@ _WORD_OPS = [
     (r"below|under|less than|lower than", "<"),
     (r"equal to|of|is|exactly", "="),
 ]
+# Bounded (an attribute name is at most 61 characters) and matched on stripped text, so a
+# constraint is read in time linear in its length; longer texts are refused up front.
+MAX_CONSTRAINT_CHARS = 300
 _CONSTRAINT_RE = re.compile(
-    r"^\s*(?P<attr>[A-Za-z_][A-Za-z0-9_ .\-]*?)\s*(?P<op>>=|=>|<=|=<|!=|==|≥|≤|≠|[=:<>])\s*(?P<val>.*?)\s*$"
+    r"^(?P<attr>[A-Za-z_][A-Za-z0-9_ .\-]{0,60}?)\s{0,4}(?P<op>>=|=>|<=|=<|!=|==|≥|≤|≠|[=:<>])(?P<val>.*)$",
+    re.DOTALL,
 )
 _WORD_CONSTRAINT_RE = re.compile(
-    r"^\s*(?P<attr>[A-Za-z_][A-Za-z0-9_ .\-]*?)\s+(?P<op>"
+    r"^(?P<attr>[A-Za-z_][A-Za-z0-9_ .\-]{0,60}?)\s{1,4}(?P<op>"
     + "|".join(w for w, _ in _WORD_OPS)
-    + r")\s+(?P<val>.+?)\s*$",
-    re.IGNORECASE,
+    + r")\s{1,4}(?P<val>\S.*)$",
+    re.IGNORECASE | re.DOTALL,
 )
 _BOOL_TEXT = {
     "yes": "yes",
@@ -840,16 +867,18 @@ def parse_constraint(text: str) -> Constraint:
     t = text.strip()
     if not t:
         raise ConstraintError(text, text, "is empty")
+    if len(t) > MAX_CONSTRAINT_CHARS:
+        raise ConstraintError(text, t[:40] + "…", f"is longer than {MAX_CONSTRAINT_CHARS} characters")
     attr_raw, op, val = None, None, None
     m = _CONSTRAINT_RE.match(t)
-    if m and not re.fullmatch(rf"{_NUM}.*", m.group("attr")):
-        attr_raw, op, val = m.group("attr"), _OPS[m.group("op")], m.group("val")
+    if m and not re.fullmatch(rf"{_NUM}.*", m.group("attr"), re.DOTALL):
+        attr_raw, op, val = m.group("attr"), _OPS[m.group("op")], m.group("val").strip()
     else:
         wm = _WORD_CONSTRAINT_RE.match(t)
         if wm:
             for words, word_op in _WORD_OPS:
                 if re.fullmatch(words, wm.group("op"), re.IGNORECASE):
-                    attr_raw, op, val = wm.group("attr"), word_op, wm.group("val")
+                    attr_raw, op, val = wm.group("attr"), word_op, wm.group("val").strip()
                     break
     if attr_raw is None:
         # a bare value: "400V", "IP65", "II 2G", or a bare word flag ("washdown", "atex")
