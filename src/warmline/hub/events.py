@@ -402,12 +402,21 @@ class EventFeed:
         return out
 
 
-async def _replay(db: Database, principal: Principal, after: int) -> tuple[list[FeedEntry], int]:
-    """One batch from the database (for cursors older than the feed)."""
+async def _replay(db: Database, principal: Principal, after: int, upto: int) -> tuple[list[FeedEntry], int]:
+    """One batch from the database (for cursors older than the feed), and the new cursor.
+
+    ``upto`` is the feed's head when the batch was asked for: every event up to it is
+    committed, so a batch shorter than BATCH has scanned the log up to there, and the
+    cursor moves to ``upto`` even when nothing matched -- a buyer's filtered replay of a
+    quiet conversation (or a gap in the ids) must not stay below the feed's floor and ask
+    again forever. Rows after ``upto`` are left to the feed, which holds them."""
     conversation_id = principal.conversation_id if principal.kind is PrincipalKind.BUYER else None
     async with db.read_statement() as session:
         rows = await repo.events_after(session, after, limit=BATCH, conversation_id=conversation_id)
-    return [FeedEntry.from_row(r) for r in rows], (rows[-1].id if rows else after)
+    batch = [FeedEntry.from_row(r) for r in rows if r.id <= upto]
+    if len(rows) < BATCH or len(batch) < len(rows):
+        return batch, max(upto, after)
+    return batch, batch[-1].id
 
 
 def _frames(principal: Principal, entries: Sequence[FeedEntry]) -> bytes:
@@ -464,10 +473,12 @@ async def serve_events(
             if sink.error is not None:
                 raise sink.error
             entries = feed.since(sink.cursor)
-            if entries is None:  # older than memory: replay from the log
-                batch, sink.cursor = await _replay(db, principal, sink.cursor)
+            if entries is None:  # older than memory: replay from the log (up to the feed's head)
+                batch, sink.cursor = await _replay(db, principal, sink.cursor, feed.head)
                 if frames := _frames(principal, batch):
                     await write(frames)
+                elif time.monotonic() - sink.last_sent >= keepalive_seconds:
+                    await write(KEEPALIVE)  # a long filtered replay still says it is alive
                 continue
             if entries:
                 sink.cursor = entries[-1].id
@@ -496,16 +507,19 @@ async def serve_events(
             sink.pending.cancel()
 
 
+MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit
+
+
 def parse_last_event_id(header: str | None, query: int | None) -> int | None:
     """The resume point: the Last-Event-ID header wins over ?last_event_id=."""
     if header is not None and header.strip():
-        try:
-            value = int(header.strip())
-        except ValueError:
-            raise field_error(
-                ("header", "last-event-id"), "must be an integer event id", value=header
-            ) from None
-        if value < 0:
+        text = header.strip()
+        if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
             raise field_error(("header", "last-event-id"), "must be >= 0", value=header)
+        if not (text.isascii() and text.isdigit()):  # (int() also takes "+1", "1_0", "١")
+            raise field_error(("header", "last-event-id"), "must be an integer event id", value=header)
+        value = int(text) if len(text) <= 19 else MAX_EVENT_ID + 1
+        if value > MAX_EVENT_ID:
+            raise field_error(("header", "last-event-id"), f"must be <= {MAX_EVENT_ID}", value=header)
         return value
     return query

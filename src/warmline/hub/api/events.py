@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -15,10 +16,12 @@ from starlette.types import Receive, Scope, Send
 from warmline.hub import service
 from warmline.hub.auth import Caller, bearer_token, cached_principal
 from warmline.hub.errors import HubError
-from warmline.hub.events import EventFeed, parse_last_event_id, serve_events
+from warmline.hub.events import MAX_EVENT_ID, EventFeed, parse_last_event_id, serve_events
 from warmline.hub.principal import Principal
 
 router = APIRouter(tags=["events"])
+
+_EVENT_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits within MAX_EVENT_ID
 
 
 class EventStreamResponse(Response):
@@ -53,7 +56,9 @@ async def events(
     request: Request,
     caller: Caller,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
+    last_event_id: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="resume after this id")
+    ] = None,
 ) -> Response:
     """Replay after Last-Event-ID (header or query), then live; without one, live from now."""
     settings = request.app.state.settings
@@ -81,8 +86,8 @@ async def answer_fast(app: Any, scope: Scope, receive: Receive, send: Send) -> b
             for k, v in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             if k == "last_event_id"
         ]
-        if len(values) > 1 or (values and not values[0].isdigit()):
-            return False
+        if len(values) > 1 or (values and not _EVENT_ID.fullmatch(values[0])):
+            return False  # (str.isdigit() also takes "²", which int() refuses)
         after_query = int(values[0]) if values else None
     try:
         after = parse_last_event_id(headers.get("last-event-id"), after_query)
