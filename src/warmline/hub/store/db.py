@@ -1,11 +1,15 @@
-"""Engine, sessions and the write path: one transaction = rows + their events, then a wake-up."""
+"""The hub's database and its write discipline: ``Database`` (sessions, the background
+SQLite checkpoints, the PostgreSQL listener) and ``Tx``, one write transaction = rows +
+their events, then a wake-up of the event streams.
+
+Beside it: ``bus`` (the wake-ups), ``pgscript`` (PostgreSQL's one-round-trip commit
+script), ``fast`` (SQLite statements run straight on the driver), ``repository`` (queries)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -18,16 +22,15 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from warmline.domain.models import EventType
+from warmline.hub.store import pgscript
+from warmline.hub.store.bus import EventBus, listen_forever
 from warmline.hub.store.fast import FastStatement, run_batch
 from warmline.hub.store.tables import EventRow
-from warmline.storage.engine import CONNECT_TIMEOUT_SECONDS, create_engine
-from warmline.storage.urls import is_sqlite, plain_postgres_url, sqlite_path
+from warmline.storage.engine import create_engine
+from warmline.storage.urls import is_sqlite, sqlite_path
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "warmline_events"
-# Any constant will do; it only has to be the same in every hub process sharing the database.
-EVENT_LOCK_KEY = 0x57A7_11E5
 # SQLite: how often the hub checkpoints the WAL in the background (the inline fallback is
 # warmline.storage.engine.WAL_FALLBACK_PAGES).
 CHECKPOINT_SECONDS = 1.0
@@ -42,115 +45,9 @@ _INSERT_EVENT_RETURNING = FastStatement(
 )
 
 
-def _literal(value: str | datetime | None) -> str:
-    """A SQL literal, dollar-quoted (immune to quotes and backslashes in the value)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict | list):
-        value = json.dumps(value, separators=(",", ":"))
-    text_ = value.isoformat() if isinstance(value, datetime) else value
-    tag = "wl"
-    while f"${tag}" in text_:
-        tag += "x"
-    return f"${tag}${text_}${tag}$"
-
-
-def _literal_safe(value: Any) -> bool:
-    """Whether ``_literal`` can carry ``value`` in a simple-query script (a NUL cannot)."""
-    if value is None or isinstance(value, bool | int):
-        return True
-    if isinstance(value, datetime):
-        return value.tzinfo is not None  # a naive one would be read in the server's time zone
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, dict | list):
-        return "\x00" not in json.dumps(value)  # (json escapes it; kept simple and safe)
-    return False
-
-
-def insert_script(table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """``INSERT INTO table (columns) VALUES ...;`` with the rows as literals."""
-    values = ",".join("(" + ",".join(_literal(row[c]) for c in columns) + ")" for row in rows)
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values};"
-
-
-# Sent after a single event's INSERT (and after the COMMIT that ends the lock): its id, as an
-# INFO message (delivered to the client whatever client_min_messages says, and not written
-# to the server log by default). With several events the feed reads them from the log.
-EVENT_ID_REPORT = (
-    "DO $wl$BEGIN RAISE INFO 'warmline_last_event_id=%', "
-    "currval(pg_get_serial_sequence('events', 'id')); END$wl$;"
-)
-EVENT_ID_PREFIX = "warmline_last_event_id="
-
-
-def append_events_script(events: list[PendingEvent], *, commit: bool, end: bool = False) -> str:
-    """PostgreSQL: lock, insert the events in order, notify (and commit), as one script.
-
-    Sent as one message (simple query protocol), so the server takes the event-order
-    lock, inserts, notifies and commits without waiting for the hub in between: the lock
-    is held for the server's own work only (docs/benchmarks.md, "Scale-out"). With
-    ``commit`` and a single event, its id is reported after the COMMIT (``EVENT_ID_REPORT``);
-    with ``end`` too, no transaction is opened after the COMMIT (the caller tells its
-    driver the transaction is over, sparing the session's own COMMIT a round trip)."""
-    values = ",".join(
-        "({},{},{},{},{})".format(
-            _literal(str(ev.type)),
-            _literal(ev.created_at),
-            _literal(ev.conversation_id),
-            _literal(ev.handoff_id),
-            _literal(json.dumps(ev.data, separators=(",", ":"))),
-        )
-        for ev in events
-    )
-    # COMMIT releases the lock; unless ``end``, the empty transaction opened right after is
-    # what the session's own COMMIT then ends (a bare second COMMIT would log a server
-    # WARNING "there is no transaction in progress" for every write)
-    ending = ""
-    if commit:
-        ending = ("COMMIT;" if end else "COMMIT;BEGIN;") + (EVENT_ID_REPORT if len(events) == 1 else "")
-    return (
-        f"SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY});"
-        f"INSERT INTO events (type, created_at, conversation_id, handoff_id, data) VALUES {values};"
-        f"SELECT pg_notify('{NOTIFY_CHANNEL}', '');" + ending
-    )
-
-
 def utcnow() -> datetime:
     """Now, in UTC, timezone-aware (the only clock the hub uses)."""
     return datetime.now(UTC)
-
-
-class EventBus:
-    """Wakes event streams up; carries no data (the event log is the truth)."""
-
-    def __init__(self) -> None:
-        self.version = 0
-        self.closed = False
-        self.streams = 0  # open event streams, for status and tests
-        self._changed = asyncio.Event()
-
-    def notify(self) -> None:
-        """Something was appended to the log: wake every waiting stream."""
-        self.version += 1
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-
-    def close(self) -> None:
-        """The hub is stopping: wake every stream so it can end."""
-        self.closed = True
-        self.notify()
-
-    async def wait(self, seen_version: int, timeout: float) -> None:
-        """Return when the log changed after ``seen_version``, on close, or after ``timeout``."""
-        if self.version != seen_version or self.closed:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
 
 
 @dataclass
@@ -178,13 +75,6 @@ class CachedConversation:
     ai_assistant: bool
 
 
-# A message position taken from the cache is checked in the commit script itself: the bump
-# only happens if nobody moved last_seq meanwhile, and when it did not happen (no row),
-# 1/0 aborts the script -- the whole transaction -- with division_by_zero (StaleSeq).
-_SEQ_GUARD = (
-    "WITH bumped AS (UPDATE conversations SET last_seq = {new} WHERE id = {id} AND last_seq = {old} "
-    "RETURNING 1) SELECT 1 / count(*) FROM bumped;"
-)
 CONVERSATION_CACHE_SIZE = 20_000
 _UNCACHED: contextvars.ContextVar[bool] = contextvars.ContextVar("warmline_uncached", default=False)
 
@@ -225,11 +115,14 @@ class Tx:
         if self.conversations is None or self.guarded is not None or self.deferred is None:
             return None
         known = self.conversations.get(conversation_id)
-        if known is None or not _literal_safe(conversation_id):
+        if known is None or not pgscript.literal_safe(conversation_id):
             return None
         taken = CachedConversation(known.last_seq + 1, known.buyer, known.ai_assistant)
         self.deferred.insert(
-            0, _SEQ_GUARD.format(new=taken.last_seq, id=_literal(conversation_id), old=known.last_seq)
+            0,
+            pgscript.SEQ_GUARD.format(
+                new=taken.last_seq, id=pgscript.literal(conversation_id), old=known.last_seq
+            ),
         )
         self.guarded = conversation_id
         return taken
@@ -260,11 +153,11 @@ class Tx:
             statement = _queued_insert(table, tuple(columns))
             self.queued.extend((statement, row) for row in rows)
             return True
-        if self.deferred is None or not all(_literal_safe(row[c]) for row in rows for c in columns):
+        if self.deferred is None or not all(pgscript.literal_safe(row[c]) for row in rows for c in columns):
             if self.guarded is not None:  # the guard must come first: redo without the cache
                 raise StaleSeq(self.guarded)
             return False
-        self.deferred.append(insert_script(table, columns, rows))
+        self.deferred.append(pgscript.insert_script(table, columns, rows))
         return True
 
     def emit(
@@ -289,32 +182,6 @@ def _queued_insert(table: str, columns: tuple[str, ...]) -> FastStatement:
         statement = FastStatement(insert(EventRow.metadata.tables[table]), column_keys=columns)
         _QUEUED_INSERTS[(table, columns)] = statement
     return statement
-
-
-def _endable_transaction(adapter: Any, driver: Any) -> Any:
-    """The asyncpg transaction SQLAlchemy's adapter opened, if this script may end it itself.
-
-    With it, the commit script ends in COMMIT and ``_mark_ended`` tells asyncpg and the
-    adapter the transaction is over, so the session's own COMMIT is a no-op instead of a
-    round trip ending an empty transaction. None (the script then ends with COMMIT;BEGIN;
-    as before) when these private attributes are not what this code knows."""
-    from asyncpg.transaction import TransactionState
-
-    xact = getattr(adapter, "_transaction", None)
-    if xact is None or getattr(driver, "_top_xact", None) is not xact:
-        return None
-    if getattr(xact, "_state", None) is not TransactionState.STARTED or getattr(xact, "_nested", True):
-        return None
-    return xact
-
-
-def _mark_ended(adapter: Any, driver: Any, xact: Any) -> None:
-    """The script committed: as asyncpg's own ``Transaction.commit()`` leaves things."""
-    from asyncpg.transaction import TransactionState
-
-    driver._top_xact = None
-    xact._state = TransactionState.COMMITTED
-    adapter._transaction = None
 
 
 class Database:
@@ -392,7 +259,9 @@ class Database:
         """Open what the process needs: on PostgreSQL, LISTEN for other hubs' events; on a
         SQLite file, the background WAL checkpoints."""
         if not self.sqlite and listen:
-            self._listener_task = asyncio.create_task(self._listen_forever(), name="warmline-pg-listen")
+            self._listener_task = asyncio.create_task(
+                listen_forever(self.url, self.bus, self._notified), name="warmline-pg-listen"
+            )
         path = sqlite_path(self.url) if self.sqlite else None
         if path is not None:
             self._checkpoint_task = asyncio.create_task(
@@ -432,34 +301,6 @@ class Database:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         await self.engine.dispose()
-
-    async def _listen_forever(self) -> None:
-        """Keep one LISTEN connection; reconnect with backoff (polling covers the gaps)."""
-        import asyncpg
-
-        delay = 0.5
-        while True:
-            conn = None
-            try:
-                conn = await asyncpg.connect(plain_postgres_url(self.url), timeout=CONNECT_TIMEOUT_SECONDS)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(NOTIFY_CHANNEL, self._notified)
-                delay = 0.5
-                self.bus.notify()  # we may have missed something while disconnected
-                await lost.wait()
-            except asyncio.CancelledError:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-                raise
-            except Exception as exc:
-                log.warning("event listener lost (%s); retrying in %.1fs", exc, delay)
-            if conn is not None and not conn.is_closed():
-                with contextlib.suppress(Exception):
-                    await conn.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -590,9 +431,9 @@ class Database:
             # (not committing: let SQLAlchemy open its transaction, so the session owns its end)
             await connection.exec_driver_sql("SELECT 1")
         endable = commit and events and not opened
-        ending = _endable_transaction(raw.dbapi_connection, driver) if endable else None
+        ending = pgscript.endable_transaction(raw.dbapi_connection, driver) if endable else None
         if events:
-            script = append_events_script(events, commit=commit, end=opened or ending is not None)
+            script = pgscript.append_events_script(events, commit=commit, end=opened or ending is not None)
         else:
             script = "COMMIT;" if opened else ""
         full = ("BEGIN;" if opened else "") + "".join(tx.deferred or ()) + script
@@ -602,9 +443,9 @@ class Database:
 
         def _info(_conn: Any, message: Any) -> None:
             text_ = str(getattr(message, "message", ""))
-            if text_.startswith(EVENT_ID_PREFIX):
+            if text_.startswith(pgscript.EVENT_ID_PREFIX):
                 with contextlib.suppress(ValueError):
-                    reported.append(int(text_[len(EVENT_ID_PREFIX) :]))
+                    reported.append(int(text_[len(pgscript.EVENT_ID_PREFIX) :]))
 
         listening = bool(commit and events and len(events) == 1)  # (append_events_script's report)
         if listening:
@@ -629,7 +470,7 @@ class Database:
             if listening:
                 driver.remove_log_listener(_info)
         if ending is not None:
-            _mark_ended(raw.dbapi_connection, driver, ending)
+            pgscript.mark_ended(raw.dbapi_connection, driver, ending)
         # (the listener ran before this task resumed: asyncpg schedules it with call_soon
         # when the INFO arrives, ahead of the ReadyForQuery that completes execute())
         if len(reported) == 1:
