@@ -35,20 +35,20 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-import httpx  # noqa: E402
-import qasync  # noqa: E402
-from event_delivery import ServerProcess, cli, free_port  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import httpx
+import qasync
+from event_delivery import ServerProcess, cli, free_port
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from console.hubdata import conversation, packet  # noqa: E402
-from warmline.console.app import close_qasync_loop, install_asyncgen_hooks  # noqa: E402
-from warmline.console.client import HubClient  # noqa: E402
-from warmline.console.session import Session  # noqa: E402
-from warmline.console.widgets.main_window import MainWindow  # noqa: E402
-from warmline.domain.assist import AssistKind, AssistRequest  # noqa: E402
-from warmline.domain.models import Event, EventType  # noqa: E402
+from console.hubdata import conversation, packet
+from warmline.console.app import close_qasync_loop, install_asyncgen_hooks
+from warmline.console.client import HubClient
+from warmline.console.session import Session
+from warmline.console.widgets.main_window import MainWindow
+from warmline.domain.assist import AssistKind, AssistRequest
+from warmline.domain.models import Event, EventType
 
 CATALOG_MAIN = (
     "import asyncio; from warmline.catalog.demo import ensure_demo_catalog; "

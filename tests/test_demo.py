@@ -14,11 +14,19 @@ def test_demo_screenshot_exits_0_and_writes_a_png_of_a_filled_console(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     result = subprocess.run(
         [
-            sys.executable, "-m", "warmline.cli", "demo",
-            "--database-url", f"sqlite:///{tmp_path / 'demo.db'}",
-            "--screenshot", str(png),
+            sys.executable,
+            "-m",
+            "warmline.cli",
+            "demo",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'demo.db'}",
+            "--screenshot",
+            str(png),
         ],
-        env=env, capture_output=True, text=True, timeout=240,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]

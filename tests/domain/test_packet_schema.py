@@ -7,8 +7,7 @@ from warmline.resources import resource_path
 def test_published_schema_file_matches_the_model():
     published = json.loads(resource_path("schema", "handoff-packet.schema.json").read_text())
     assert published == packet_json_schema(), (
-        "resources/schema/handoff-packet.schema.json is stale: "
-        "run `python -m warmline.domain.write_schema`"
+        "resources/schema/handoff-packet.schema.json is stale: run `python -m warmline.domain.write_schema`"
     )
 
 

@@ -51,7 +51,9 @@ class AssistRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: AssistKind
-    skus: list[str] = Field(default_factory=list, max_length=20, description="spec: 1+; subs/acc: 1; compare: 2-4")
+    skus: list[str] = Field(
+        default_factory=list, max_length=20, description="spec: 1+; subs/acc: 1; compare: 2-4"
+    )
     constraints: list[str] | None = Field(
         default=None,
         max_length=50,
@@ -59,7 +61,9 @@ class AssistRequest(BaseModel):
     )
     document: str | None = Field(default=None, max_length=300, description="summary: document title or ref")
     query: str | None = Field(default=None, max_length=500, description="search: text and filters")
-    instructions: str | None = Field(default=None, max_length=2000, description="draft: what the reply should do")
+    instructions: str | None = Field(
+        default=None, max_length=2000, description="draft: what the reply should do"
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> AssistRequest:

@@ -10,6 +10,7 @@ so the console can jump there.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -141,7 +142,7 @@ class HandoffPacket(BaseModel):
     )
 
 
-def packet_json_schema() -> dict:
+def packet_json_schema() -> dict[str, Any]:
     """The published JSON Schema of the packet."""
     schema = HandoffPacket.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,7 @@ class Taxonomy:
     def label(self, skill: str) -> str:
         return self.labels.get(skill, skill)
 
-    def skills_for(self, *, families: list[str], reasons: list[str] = ()) -> list[str]:
+    def skills_for(self, *, families: Sequence[str], reasons: Sequence[str] = ()) -> list[str]:
         """Skills needed for these product families and escalation reasons, in taxonomy order."""
         needed: set[str] = set()
         for family in families:
