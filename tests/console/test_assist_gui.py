@@ -242,13 +242,22 @@ def test_commands_subs_verdicts_compare_insert_and_did_you_mean(data, open_conso
         QTest.keyClick(panel.command, Qt.Key.Key_Escape)
         assert window.focusWidget() is window.composer.edit  # (the completion popup may hold activation)
 
-        # "Insert into reply" puts the result's text at the composer's cursor, keeping what was typed
+        # "Insert into reply" puts buyer-ready text at the composer's cursor, keeping what was typed:
+        # the SKUs and the facts that answer, no internal analysis
         QTest.keyClicks(window.composer.edit, "Hi Maja, options:")
         subs.insert_button.click()
         text = window.composer.edit.toPlainText()
-        assert text.startswith("Hi Maja, options:\n") and text.endswith(result.text)
+        inserted = text.removeprefix("Hi Maja, options:\n")
+        assert text.startswith("Hi Maja, options:\n") and inserted == subs.reply_text()
+        assert "GX-240" in inserted and "GX-220" in inserted and "HG-0220" not in inserted
+        for internal in ("Confidence", "like-for-like", "checks", "(datasheet)", "✓", "✗"):
+            assert internal not in inserted, internal
+        assert len(inserted.splitlines()) <= 6
+        # the composer grew with it, up to half the conversation pane
+        assert window.composer.edit.height() > 78
+        assert window.composer.edit.height() <= window.composer.parentWidget().height() // 2
 
-        # "Copy" puts the same text on the clipboard (and says so, without a dialog)
+        # "Copy" puts the whole analysis on the clipboard (and says so, without a dialog)
         subs.copy_button.click()
         assert QApplication.clipboard().text() == result.text
         assert "Copied" in window.banner.label.text()

@@ -645,9 +645,7 @@ def template_draft(
     opening = (
         "Thanks for waiting — I'm a product specialist and I've read your conversation with our assistant."
     )
-    if packet.goal.strip():
-        goal = packet.goal.strip().rstrip(".")
-        opening += f" You're looking to {goal[0].lower() + goal[1:]}."
+    opening += _goal_sentence(packet)
     paras.append(opening)
     for sheet in facts.sheets[:MAX_DRAFT_SKUS]:
         p = sheet.product
@@ -696,13 +694,50 @@ def template_draft(
         paras.append(
             f"I couldn't find {', '.join(facts.missing)} in our catalog; could you confirm the part number?"
         )
-    open_items = [n.text.strip().rstrip(".") for n in packet.unresolved if n.text.strip()]
+    open_items = [t for t in (_open_item(n.text, packet.goal) for n in packet.unresolved) if t]
     if open_items:
         paras.append("Still open: " + "; ".join(open_items) + ". I'll come back to you on these.")
     if skipped:
         paras.append("I'll also double-check: " + "; ".join(s.split(" (")[0] for s in skipped) + ".")
     paras.append("Let me know if anything here doesn't match what you need.")
     return "\n\n".join(paras), cites.items
+
+
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,.!?]*[,.!]?\s*", re.I)
+_FIRST_PERSON = re.compile(r"^(?:i|i'm|i've|we|we're|we've|our|my|us)\b", re.I)
+
+
+def _goal_sentence(packet: HandoffPacket) -> str:
+    """The "You're looking to <goal>." sentence, only when the goal reads as one short aim; the
+    packet's goal is often the buyer's own words (a question, a greeting, several sentences):
+    those are not pasted back, the SKUs are named instead."""
+    goal = _GREETING.sub("", packet.goal.strip()).strip()
+    skus = list(dict.fromkeys(p.sku for p in packet.products))[:3]
+    plain = (
+        goal
+        and len(goal) <= 100
+        and "?" not in goal
+        and not _FIRST_PERSON.match(goal)
+        and goal.rstrip(".!").count(".") == 0
+    )
+    if plain:
+        goal = goal.rstrip(".!")
+        return f" You're looking to {goal[0].lower() + goal[1:]}."
+    if skus:
+        return f" You asked about {_join(skus)}."
+    return ""
+
+
+def _open_item(text: str, goal: str) -> str:
+    """An unresolved note for the reply; the buyer's own questions and long quotes are left out."""
+    item = text.strip().rstrip(".!")
+    if not item or "?" in item or len(item) > 120 or item.casefold() in goal.casefold():
+        return ""
+    return item
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 _FACT_RE = re.compile(r"\b[A-Z]{1,5}-[A-Z0-9][\w-]*\b|\d+(?:[.,]\d+)?")

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from warmline.console.client import ConnectionState, EventStream, HubClient, HubError, new_idempotency_key
+from warmline.console.client import ConnectionState, EventStream, HubClient, HubError
 from warmline.console.client.backoff import Backoff
 from warmline.console.client.outbox import (
     EntryState,
@@ -29,10 +28,12 @@ from warmline.console.client.outbox import (
     outbox_dir,
     outbox_path,
 )
-from warmline.console.models.assist_model import AssistEntry, AssistModel
+from warmline.console.models.assist_model import AssistModel
+from warmline.console.models.attention import Attention
 from warmline.console.models.queue_model import QueueModel
 from warmline.console.models.transcript_model import TranscriptModel
-from warmline.domain.assist import AssistJob, AssistKind, AssistRequest
+from warmline.console.session_assist import ASSIST_EVENTS, AUTO_ASSIST_DELAY, SessionAssist
+from warmline.domain.assist import AssistJob
 from warmline.domain.models import (
     Agent,
     Event,
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 _STATE_FIELDS = ("status", "priority", "claimed_by", "claimed_at", "resolved_at", "required_skills")
 
 
-class Session(QObject):
+class Session(SessionAssist, QObject):
     """One signed-in specialist's live view of the hub."""
 
     connection_changed = Signal(str, str)  # ConnectionState value, detail
@@ -80,6 +81,9 @@ class Session(QObject):
         self.sender: OutboxSender | None = None
         self.client = client
         self.queue = QueueModel(self)
+        self.attention = Attention(self)  # unread buyer turns and waiting buyers, per held conversation
+        self.queue.attention = self.attention
+        self.attention.changed.connect(self.queue.refresh_conversation)
         self.transcript = TranscriptModel(self)
         self.assist = AssistModel(self)
         self.auto_assist_delay = AUTO_ASSIST_DELAY
@@ -93,6 +97,7 @@ class Session(QObject):
         self._closing = False
         self.loaded = False
         self.fatal: str | None = None  # why the console cannot work at all (bad token), if so
+        self.hub_online = asyncio.Event()  # set while the event stream is connected
         self._clock = QTimer(self)
         self._clock.setInterval(tick_ms)
         self._clock.timeout.connect(self.queue.tick)
@@ -168,6 +173,8 @@ class Session(QObject):
         self._open_outbox(me.agent.id)
         self.queue.tick()
         self.queue.apply_many(page.items)
+        for summary in page.items:
+            self._track(summary)
         self.loaded = True
         self._clock.start()
         self.queue_loaded.emit()
@@ -184,8 +191,12 @@ class Session(QObject):
     # --- events --------------------------------------------------------------------------
 
     def _on_stream_state(self, state: ConnectionState, detail: str) -> None:
-        if state == ConnectionState.CONNECTED and self.sender is not None:
-            self.sender.wake()  # the hub is back: send what waits now, not at the next backoff tick
+        if state == ConnectionState.CONNECTED:
+            self.hub_online.set()  # lookups typed offline go now
+            if self.sender is not None:
+                self.sender.wake()  # the hub is back: send what waits now, not at the next backoff tick
+        else:
+            self.hub_online.clear()
         self.connection_changed.emit(state.value, detail)
 
     def apply_event(self, event: Event) -> None:
@@ -198,18 +209,43 @@ class Session(QObject):
         ):
             self._apply_handoff(event.handoff())
         elif event.type == EventType.MESSAGE_CREATED:
-            self.transcript.merge([event.message()])
+            message = event.message()
+            self.transcript.merge([message])
+            self.attention.on_message(message)
         elif event.type in ASSIST_EVENTS:
             self.assist.apply_job(AssistJob.model_validate(event.data["job"]))
 
     def _apply_handoff(self, summary: HandoffSummary) -> None:
         self.queue.apply(summary)
+        self._track(summary)
         current = self.current
         if current is not None and current.id == summary.id:
             update = {k: getattr(summary, k) for k in _STATE_FIELDS}
             if any(getattr(current, k) != v for k, v in update.items()):
                 self.current = current.model_copy(update=update)
                 self.current_state_changed.emit(self.current)
+
+    def _track(self, summary: HandoffSummary) -> None:
+        """Keep unread state for every conversation I hold (and forget the ones I no longer do)."""
+        conv = summary.conversation_id
+        held = self.attention.state(conv) is not None
+        if self.is_mine(summary) and not held:
+            known = self.transcript.messages() if self.transcript.conversation_id == conv else []
+            self.attention.hold(conv, known)
+            if not known:
+                self.spawn(self._load_attention(summary.id, conv), f"attention-{conv}")
+        elif held and not self.is_mine(summary):
+            self.attention.drop(conv)
+
+    async def _load_attention(self, handoff_id: str, conversation_id: str) -> None:
+        """A held conversation not on screen: its transcript says since when the buyer waits."""
+        try:
+            detail = await self.client.get_handoff(handoff_id)
+        except HubError as exc:
+            log.info("could not read %s for its unread state: %s", handoff_id, exc)
+            return
+        if self.attention.state(conversation_id) is not None:
+            self.attention.hold(conversation_id, detail.conversation.messages)
 
     # --- selection -----------------------------------------------------------------------
 
@@ -393,6 +429,7 @@ class Session(QObject):
 
     def _show_conversation(self, conversation_id: str | None) -> None:
         self.transcript.set_conversation(conversation_id)
+        self.attention.set_open(conversation_id)
         if conversation_id is not None and self.outbox is not None:
             self.transcript.set_pending(self.outbox.entries(conversation_id))
 
@@ -421,164 +458,3 @@ class Session(QObject):
         entries = self.outbox.entries() if self.outbox is not None else []
         failed = sum(e.state == EntryState.FAILED for e in entries)
         self.outbox_changed.emit(len(entries) - failed, failed)
-
-    # --- assistant (issue 5) -------------------------------------------------------------
-
-    def start_assist(
-        self,
-        request: AssistRequest,
-        *,
-        handoff_id: str | None = None,
-        auto: bool = False,
-        key: str | None = None,
-    ) -> str | None:
-        """Start a lookup on a handoff (the current one by default); returns its entry key, at once."""
-        hid = handoff_id or self._current_id
-        if hid is None:
-            return None
-        key = key or f"assist-{new_idempotency_key()}"
-        self.assist.add_pending(key, hid, request, auto=auto)
-        self.spawn(self._submit_assist(hid, request, key), f"assist-submit-{key}")
-        return key
-
-    async def _submit_assist(self, handoff_id: str, request: AssistRequest, key: str) -> None:
-        try:
-            job = await self.client.start_assist(handoff_id, request, idempotency_key=key)
-        except HubError as exc:
-            message, closest = _refusal(exc)
-            self.assist.refuse(key, message, closest)
-            return
-        entry = self.assist.apply_job(job, key=key)
-        if entry.cancel_requested and not entry.finished:
-            await self._cancel_assist(entry)
-
-    def cancel_assist(self, key: str) -> None:
-        """Stop a lookup (by entry key or job id); a job not created yet is cancelled once it is."""
-        entry = self.assist.entry(key) or self.assist.by_job(key)
-        if entry is None or entry.finished or entry.cancel_requested:
-            return
-        self.assist.mark_cancel_requested(entry.key)
-        if entry.job is not None:
-            self.spawn(self._cancel_assist(entry), f"assist-cancel-{entry.key}")
-
-    async def _cancel_assist(self, entry: AssistEntry) -> None:
-        assert entry.job is not None
-        try:
-            job = await self.client.cancel_assist(entry.job.id)
-        except HubError as exc:
-            if exc.status == 409:  # it finished first: show how it ended
-                with contextlib.suppress(HubError):
-                    self.assist.apply_job(await self.client.get_assist(entry.job.id))
-                return
-            entry.cancel_requested = False
-            self.assist.changed.emit(entry)
-            self.notice.emit("warning", f"Could not cancel the lookup: {exc.message}")
-            return
-        self.assist.apply_job(job)
-
-    async def _load_assist(self, detail: HandoffDetail) -> None:
-        """Earlier lookups of this handoff, then the automatic ones it has not had yet."""
-        try:
-            await self._load_assist_once(detail)
-        finally:
-            self.assist_checked.add(detail.id)
-
-    async def _load_assist_once(self, detail: HandoffDetail) -> None:
-        try:
-            page = await self.client.list_assist(detail.id)
-        except HubError as exc:
-            log.warning("could not list assistant jobs of %s: %s", detail.id, exc)
-            return
-        self.assist.apply_many(page.items)
-        if self.auto_assist_delay:
-            await asyncio.sleep(self.auto_assist_delay)  # skimming the queue starts nothing
-        if self._current_id != detail.id:
-            return
-        for request in auto_requests(detail):
-            if self.assist.find(detail.id, request) is not None:
-                continue  # done already (or running) for this handoff: shown from the list
-            key = f"auto-{detail.id}-{request.kind.value}-{'+'.join(request.skus)}"[:200]
-            if self.assist.entry(key) is not None or any(
-                e.request == request for e in self.assist.entries(detail.id)
-            ):
-                key = None  # asked before (and failed or was cancelled): a fresh job, not a replay
-            self.start_assist(request, handoff_id=detail.id, auto=True, key=key)
-
-    def assist_idle(self, handoff_id: str) -> bool:
-        """Its earlier lookups are loaded, the automatic ones started, and none is still running."""
-        return handoff_id in self.assist_checked and not self.assist.active(handoff_id)
-
-    def search_skus(self, prefix: str, limit: int = 8) -> None:
-        """Catalog hits for SKU completion; the latest request wins (sku_hits(prefix, hits))."""
-        if self._sku_search is not None and not self._sku_search.done():
-            self._sku_search.cancel()
-        self._sku_search = self.spawn(self._search_skus(prefix, limit), "assist-sku-search")
-
-    async def _search_skus(self, prefix: str, limit: int) -> None:
-        # The catalog's search is full text, not a SKU prefix search ("GX-2" finds GX-240 only),
-        # so the SKU's leading letters ("GX") are searched too, wider; the panel keeps the
-        # hits that start like what was typed.
-        queries = [(prefix, limit)]
-        head = re.split(r"[^0-9A-Za-z]", prefix, maxsplit=1)[0]
-        if head and head != prefix:
-            queries.append((head, 50))
-        hits: list[dict[str, Any]] = []
-        for q, n in queries:
-            try:
-                hits += await self.client.catalog_search(q, limit=n)
-            except HubError as exc:
-                log.info("SKU completion search failed: %s", exc)
-        if hits:
-            self.sku_hits.emit(prefix, hits)
-
-
-ASSIST_EVENTS = frozenset(
-    {
-        EventType.ASSIST_STARTED,
-        EventType.ASSIST_PROGRESS,
-        EventType.ASSIST_COMPLETED,
-        EventType.ASSIST_FAILED,
-        EventType.ASSIST_CANCELLED,
-    }
-)
-AUTO_ASSIST_DELAY = 0.4  # seconds a handoff stays open before its automatic lookups start
-AUTO_SPEC_MAX = 6
-AUTO_SUBS_MAX = 2
-# the reason involves a discontinued part, unavailability or a replacement
-_SUBS_TRIGGER = re.compile(
-    r"discontinu|supersed|obsolete|end[ -]of[ -]life|\beol\b|replac|substitut|successor|"
-    r"unavailab|not available|no longer (?:available|made|sold)|out of stock|sold out|backorder",
-    re.IGNORECASE,
-)
-
-
-def auto_requests(detail: HandoffDetail) -> list[AssistRequest]:
-    """What opening a handoff looks up by itself: spec sheets for its SKUs, and substitutes
-    when the reason involves a discontinued part, unavailability or a replacement."""
-    packet = detail.packet
-    skus = list(dict.fromkeys(p.sku for p in packet.products))
-    if not skus:
-        return []
-    out = [AssistRequest(kind=AssistKind.SPEC, skus=skus[:AUTO_SPEC_MAX])]
-    reason_text = " ".join([packet.sub_reason.replace("_", " "), packet.summary, *packet.signals])
-    worded = bool(_SUBS_TRIGGER.search(reason_text))
-    gone = [p.sku for p in packet.products if p.role == "discontinued"]
-    if gone or worded:
-        current = [p.sku for p in packet.products if p.role == "current"]
-        targets = gone or current or skus[:1]
-        for sku in list(dict.fromkeys(targets))[:AUTO_SUBS_MAX]:
-            out.append(AssistRequest(kind=AssistKind.SUBSTITUTES, skus=[sku]))
-    return out
-
-
-def _refusal(exc: HubError) -> tuple[str, list[str]]:
-    """A refused POST as one sentence, and the SKUs the hub suggests ("closest: A, B")."""
-    closest: list[str] = []
-    match = re.search(r"closest: ([^;]+)", exc.message)
-    if match:
-        closest = [s.strip() for s in match.group(1).split(",") if s.strip()]
-    message = re.sub(r";\s*closest: [^;]+", "", exc.message).strip()
-    message = re.sub(r"^(skus|constraints)\.\d+: ", "", message)
-    if exc.status == 0:
-        message = f"The hub could not be reached: {message}"
-    return (message[:1].upper() + message[1:]) if message else "The hub refused this lookup.", closest

@@ -34,17 +34,26 @@ _RETRYABLE = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.Remot
 class HubError(Exception):
     """A request the hub answered with an error, or could not be reached (status 0)."""
 
-    def __init__(self, status: int, code: str, message: str, owner: AgentRef | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        owner: AgentRef | None = None,
+        closest: list[str] | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.owner = owner
+        self.closest = list(closest or [])  # "did you mean" SKUs of a 422, from its own field
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> HubError:
         """Parse the hub's error body (ErrorDetail, or FastAPI's 422 list) into one error."""
         code, message, owner = "http_error", response.reason_phrase or "error", None
+        closest: list[str] = []
         try:
             body = response.json()
         except ValueError:
@@ -62,10 +71,22 @@ class HubError(Exception):
                 if isinstance(item, dict):
                     loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
                     parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
+                    closest += _closest_field(item)
             message = "; ".join(parts) or message
         elif isinstance(detail, str):
             message = detail
-        return cls(response.status_code, code, message, owner)
+        if isinstance(detail, dict):
+            closest += _closest_field(detail)
+        return cls(response.status_code, code, message, owner, list(dict.fromkeys(closest)))
+
+
+def _closest_field(item: dict[str, Any]) -> list[str]:
+    """The SKUs an error item suggests, from a structured field ("closest", at the top or in
+    "ctx"), when the hub sends one."""
+    for holder in (item, item.get("ctx")):
+        if isinstance(holder, dict) and isinstance(holder.get("closest"), list):
+            return [str(s) for s in holder["closest"] if isinstance(s, str | int)]
+    return []
 
 
 class HubClient:

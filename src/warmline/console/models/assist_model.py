@@ -45,6 +45,7 @@ class AssistEntry:
     auto: bool = False  # started by the console on opening the handoff
     asked_at: float = field(default_factory=time.perf_counter)
     cancel_requested: bool = False
+    waiting_for_hub: bool = False  # asked while the hub was unreachable: sent when it is back
 
     @property
     def job_id(self) -> str | None:
@@ -144,6 +145,13 @@ class AssistModel(QObject):
         entry.closest = list(closest or [])
         self.changed.emit(entry)
         self._release_held(entry.handoff_id)
+
+    def set_waiting(self, key: str, waiting: bool) -> None:
+        """The POST waits for the hub to be reachable again (or no longer does)."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.waiting_for_hub != waiting:
+            entry.waiting_for_hub = waiting
+            self.changed.emit(entry)
 
     def mark_cancel_requested(self, key: str) -> None:
         entry = self._entries.get(key)

@@ -22,7 +22,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QFont
 
+from warmline.console.models.attention import Attention, format_wait
 from warmline.console.theme import PRIORITY_LABELS
 from warmline.domain.models import Agent, HandoffStatus, HandoffSummary
 from warmline.domain.skills import Taxonomy, default_taxonomy
@@ -34,7 +36,7 @@ COL_REASON = 3
 COL_FAMILY = 4
 COL_EXPERTISE = 5
 COL_AGE = 6
-HEADERS = ("", "Priority", "Company", "Reason", "Family", "Expertise", "Age")
+HEADERS = ("Status", "Priority", "Company", "Reason", "Family", "Expertise", "Waiting")
 
 SortRole = Qt.ItemDataRole.UserRole
 HandoffRole = Qt.ItemDataRole.UserRole + 1
@@ -44,6 +46,7 @@ TakeableRole = Qt.ItemDataRole.UserRole + 4
 PriorityRole = Qt.ItemDataRole.UserRole + 5
 ReasonRole = Qt.ItemDataRole.UserRole + 6
 FilterRole = Qt.ItemDataRole.UserRole + 7
+UnreadRole = Qt.ItemDataRole.UserRole + 8  # buyer turns I have not seen (conversations I hold)
 
 # Above this many new rows at once, one model reset is cheaper than many insert runs.
 RESET_THRESHOLD = 200
@@ -92,6 +95,9 @@ class QueueModel(QAbstractTableModel):
         self._keys: list[tuple] = []
         self._by_id: dict[str, QueueRow] = {}
         self._now = time.time()
+        self.attention: Attention | None = None  # unread and waiting buyers of what I hold
+        self._bold = QFont()
+        self._bold.setBold(True)
         self.version = 0  # bumped on every change of row positions (the proxy's cache key)
 
     # --- plain-data API -----------------------------------------------------------
@@ -177,6 +183,33 @@ class QueueModel(QAbstractTableModel):
     @property
     def now(self) -> float:
         return self._now
+
+    def refresh_conversation(self, conversation_id: str) -> None:
+        """Its unread count or waiting clock changed: repaint that row (held rows sort first)."""
+        for i, row in enumerate(self._rows):
+            if not row.mine:
+                break
+            if row.summary.conversation_id == conversation_id:
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(HEADERS) - 1))
+                return
+
+    def unread(self, row: QueueRow) -> int:
+        return self.attention.unread(row.summary.conversation_id) if self.attention and row.mine else 0
+
+    def status_text(self, row: QueueRow) -> str:
+        if not row.mine:
+            return ""
+        n = self.unread(row)
+        return f"Mine · {n} new" if n else "Mine"
+
+    def waiting_text(self, row: QueueRow) -> str:
+        """Queued rows: how long the handoff waits; rows I hold: how long the buyer waits for me."""
+        if row.mine and self.attention is not None:
+            since = self.attention.waiting_since(row.summary.conversation_id)
+            if since is not None:
+                return f"buyer waiting {format_wait(self._now - since)}"
+            return "answered"
+        return format_age(self._now - row.created_ts)
 
     # --- internals -----------------------------------------------------------------
 
@@ -313,7 +346,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             s = row.summary
             if col == COL_AGE:
-                return format_age(self._now - row.created_ts)
+                return self.waiting_text(row)
             if col == COL_PRIORITY:
                 return row.priority_label
             if col == COL_REASON:
@@ -325,11 +358,23 @@ class QueueModel(QAbstractTableModel):
             if col == COL_COMPANY:
                 return s.buyer_company
             if col == COL_STATUS:
-                return "Mine" if row.mine else ""
+                return self.status_text(row)
             return None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if self.unread(row) else None
+        if role == UnreadRole:
+            return self.unread(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             s = row.summary
-            tip = f"{row.reason_label}: {s.summary}"
+            tip = f"{s.buyer_company}\n{row.reason_label}: {s.summary}"
+            if col == COL_EXPERTISE and row.skills_text:
+                tip = f"Needs {row.skills_text}"
+            n = self.unread(row)
+            if n:
+                tip += f"\n{n} new buyer message{'s' if n != 1 else ''}"
+            if col == COL_AGE:
+                wait = self.waiting_text(row)
+                tip = wait if row.mine else f"Waiting in the queue for {wait}"
             if not row.takeable:
                 tip += "\n(outside your expertise)"
             return tip

@@ -239,7 +239,9 @@ def status_text(entry: AssistEntry) -> str:
     """'Queued', 'Running 40% · reading datasheets', 'Done in 0.4 s', 'Failed', 'Cancelled'."""
     s = entry.status
     if s == SUBMITTING:
-        return "Cancelling…" if entry.cancel_requested else "Sending…"
+        if entry.cancel_requested:
+            return "Cancelling…"
+        return "Waiting for the hub… (sent when it is back)" if entry.waiting_for_hub else "Sending…"
     if s == REFUSED:
         return "Refused"
     job = entry.job

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from warmline.console.assist_commands import describe
 from warmline.console.models.assist_model import REFUSED, AssistEntry
+from warmline.console.reply_text import buyer_text
 from warmline.console.widgets.assist_bodies import (
     BAD,
     BODY,
@@ -125,7 +126,7 @@ class AssistCard(QFrame):
 
         self.insert_button = QPushButton("Insert into reply")
         self.insert_button.setObjectName("assistInsert")
-        self.insert_button.setToolTip("Put this result's text into the reply at the cursor")
+        self.insert_button.setToolTip("Put a buyer-ready version of this result into the reply at the cursor")
         self.insert_button.clicked.connect(self._insert)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("assistAction")
@@ -274,7 +275,7 @@ class AssistCard(QFrame):
 
     def _show_actions(self, *, retry: bool, done: bool = False) -> None:
         has_text = done and bool(self.entry.job and self.entry.job.result and self.entry.job.result.text)
-        self.insert_button.setVisible(has_text)
+        self.insert_button.setVisible(has_text and bool(self.reply_text()))
         self.copy_button.setVisible(has_text)
         cites = self.citations if done else []
         self.open_button.setVisible(bool(cites))
@@ -351,8 +352,13 @@ class AssistCard(QFrame):
         job = self.entry.job
         return job.result.text if job and job.result else ""
 
+    def reply_text(self) -> str:
+        """What "Insert into reply" gives the buyer: SKUs, the facts that answer, document links."""
+        job = self.entry.job
+        return buyer_text(self.entry.request.kind, job.result if job else None)
+
     def _insert(self) -> None:
-        if text := self.result_text():
+        if text := self.reply_text():
             self.insert_requested.emit(text)
 
     def _copy(self) -> None:

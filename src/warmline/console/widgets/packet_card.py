@@ -1,23 +1,87 @@
 """The handoff packet as a card: why, goal, products, constraints, documents, notes, unresolved.
 
 Items that came from a transcript turn carry a small "msg N" link; clicking it asks the
-transcript to jump to and highlight that message.
+transcript to jump to and highlight that message. "Why it was handed off" is written for the
+specialist (the product AI's words to the buyer are quoted, not used as the reason), signal
+names are shown in words, and the chip rows wrap instead of being cut off.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from warmline.console.theme import PRIORITY_COLORS, PRIORITY_LABELS, REASON_COLORS
+from warmline.console.widgets.elided_label import FlowLayout
 from warmline.domain.models import Agent, HandoffDetail, HandoffStatus
-from warmline.domain.packet import HandoffPacket
+from warmline.domain.packet import HandoffPacket, ReasonCategory
 from warmline.domain.skills import default_taxonomy
 
 MUTED = "#6B7280"
+
+# What each reason asks of the specialist (the packet's summary is often the AI's words to the buyer).
+REASON_FOR_SPECIALIST: dict[ReasonCategory, str] = {
+    ReasonCategory.LOW_CONFIDENCE: "The product AI could not answer with enough confidence; check the facts.",
+    ReasonCategory.LIVE_DATA: "The buyer needs live account data (price, stock, lead time).",
+    ReasonCategory.PURCHASE_INTENT: "The buyer is ready to buy: quote, order or terms.",
+    ReasonCategory.COMPLEXITY: "The question needs engineering judgement.",
+    ReasonCategory.EXPLICIT_REQUEST: "The buyer asked to talk to a person.",
+    ReasonCategory.POLICY_RULE: "A business rule sends this conversation to a specialist.",
+}
+
+SIGNAL_WORDS: dict[str, str] = {
+    "weak_retrieval": "no strong catalog match",
+    "too_many_products": "many products in play",
+    "unsupported_certification": "a certification the catalog cannot confirm",
+    "source_disagreement": "documents disagree",
+    "safety_critical_replacement": "safety-critical replacement",
+    "regulated_category": "regulated product category",
+    "quantity_over_threshold": "large quantity",
+    "no_authoritative_document": "no technical document",
+    "missing_attributes": "data missing in the catalog",
+    "marketing_only": "only marketing copy",
+    "live_data": "needs live data",
+    "explicit_request": "asked for a person",
+    "enterprise_account": "enterprise account",
+    "discontinued_replacement": "replacing a discontinued part",
+    "clarification_loop": "going in circles",
+    "assisted_tier": "assisted-service account",
+    "pricing_request": "asked for a price",
+    "purchase_intent": "wants to buy",
+    "budget": "turn budget ran out",
+}
+
+def signal_words(name: str) -> str:
+    """'source_disagreement' -> 'documents disagree'; unknown names lose their underscores."""
+    base, _, detail = name.partition(":")
+    words = SIGNAL_WORDS.get(base, base.replace("_", " "))
+    return f"{words} ({detail})" if detail else words
+
+
+def speaks_to_buyer(text: str) -> bool:
+    """The AI's first-person words to the buyer ("I'm connecting you with…"), not a note to us."""
+    return bool(re.search(r"\b(I|I'm|I'll|I've|we'll|you|your)\b", text))
+
+
+def specialist_why(packet: HandoffPacket) -> str:
+    """The 'Why it was handed off' body, for the specialist."""
+    why = f"<b>{escape(packet.reason.label)}</b>"
+    if packet.sub_reason:
+        why += f" · {_muted(packet.sub_reason.replace('_', ' '))}"
+    summary = packet.summary.strip()
+    if summary and not speaks_to_buyer(summary):
+        why += f"<br>{escape(summary)}"
+    else:
+        why += f"<br>{escape(REASON_FOR_SPECIALIST.get(packet.reason, ''))}"
+        if summary:
+            why += "<br>" + _muted(f"The AI told the buyer: “{summary}”")
+    if packet.signals:
+        why += "<br>" + _muted("Signals: " + ", ".join(signal_words(x) for x in packet.signals))
+    return why
 
 
 def turn_link(turn: int | None) -> str:
@@ -66,14 +130,7 @@ def _muted(text: str) -> str:
 
 def packet_sections(packet: HandoffPacket) -> list[tuple[str, str, str]]:
     """(object name, title, html body) per card section, in reading order; empty optional ones left out."""
-    taxonomy_reason = packet.reason.label
-    why = f"<b>{escape(taxonomy_reason)}</b>"
-    if packet.sub_reason:
-        why += f" · {_muted(packet.sub_reason.replace('_', ' '))}"
-    why += f"<br>{escape(packet.summary)}"
-    if packet.signals:
-        why += "<br>" + _muted("Signals: " + ", ".join(packet.signals))
-    sections: list[tuple[str, str, str]] = [("why", "Why it was handed off", why)]
+    sections: list[tuple[str, str, str]] = [("why", "Why it was handed off", specialist_why(packet))]
 
     goal = escape(packet.goal) + turn_link(packet.goal_turn) if packet.goal else _muted("Not stated")
     sections.append(("goal", "Buyer's goal", goal))
@@ -219,20 +276,17 @@ class PacketCard(QScrollArea):
         subtitle.setObjectName("muted")
         subtitle.setWordWrap(True)  # a long subject must wrap, not widen the card past the pane
 
-        chips = QHBoxLayout()
-        chips.setSpacing(6)
+        chips = FlowLayout(spacing=6)
         pbg, pfg = PRIORITY_COLORS[handoff.priority]
         chips.addWidget(chip(PRIORITY_LABELS[handoff.priority], pbg, pfg, name="priorityChip"))
         rbg, rfg = REASON_COLORS[handoff.reason]
         chips.addWidget(chip(handoff.reason.label, rbg, rfg, name="reasonChip"))
         if handoff.product_family:
             chips.addWidget(chip(handoff.product_family, "#F3F4F6", "#374151", name="familyChip"))
-        chips.addStretch(1)
         self.status_chip = chip(*self._status_text(handoff, me), name="statusChip")
         chips.addWidget(self.status_chip)
 
-        skills_row = QHBoxLayout()
-        skills_row.setSpacing(6)
+        skills_row = FlowLayout(spacing=6)
         needs = QLabel("Needs")
         needs.setObjectName("muted")
         skills_row.addWidget(needs)
@@ -241,7 +295,6 @@ class PacketCard(QScrollArea):
             skills_row.addWidget(
                 chip(taxonomy.label(skill), "#FFFFFF", "#4B5563", name="skillChip", border="#D1D5DB")
             )
-        skills_row.addStretch(1)
 
         self._layout.addLayout(chips)
         self._layout.addLayout(skills_row)

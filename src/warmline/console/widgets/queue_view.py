@@ -1,9 +1,17 @@
-"""The queue panel: expertise toggle, text filter and the live table (no per-row widgets)."""
+"""The queue panel: expertise toggle, text filter and the live table (no per-row widgets).
+
+Columns size from their content: a sample of rows (the first ones shown, and every row I
+hold), never ``resizeColumnsToContents`` over a big model. Company and Expertise share what
+is left, eliding with the whole text in the tooltip; when the pane is too narrow for every
+column, Expertise and then Family are hidden (still in the row's tooltip), so headers and
+chips stay whole. Rows with unread buyer turns are bold with a "Mine · 2 new" chip; the
+Waiting column says how long the buyer has been waiting for me.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -34,21 +42,29 @@ from warmline.console.models.queue_model import (
     QueueModel,
     ReasonRole,
     TakeableRole,
+    UnreadRole,
 )
 from warmline.console.models.queue_proxy import QueueFilterProxy
 from warmline.console.theme import ACCENT, MINE_ROW_COLOR, PRIORITY_COLORS, REASON_COLORS
 
-# Fixed widths: measuring 10,000 rows to fit contents would stall start-up.
+# Starting widths, before the first fit from content (measuring 10,000 rows would stall start-up:
+# the fit samples SAMPLE_ROWS shown rows and every row I hold).
 COLUMN_WIDTHS = {
-    COL_STATUS: 50,
+    COL_STATUS: 60,
     COL_PRIORITY: 72,
     COL_COMPANY: 150,
     COL_REASON: 134,
     COL_FAMILY: 78,
     COL_EXPERTISE: 150,
-    COL_AGE: 66,
+    COL_AGE: 80,
 }
 ROW_HEIGHT = 34
+SAMPLE_ROWS = 200
+PILL_COLUMNS = (COL_STATUS, COL_PRIORITY, COL_REASON)
+CELL_PAD = 22  # item padding plus a little air
+PILL_PAD = 30  # chip padding and inset
+MIN_COMPANY = 110
+UNREAD_COLORS = ("#DC2626", "#FFFFFF")
 
 
 def paint_pill(painter: QPainter, rect: QRect, text: str, bg: str, fg: str, font: QFont) -> None:
@@ -98,7 +114,8 @@ class QueueDelegate(QStyledItemDelegate):
                 paint_pill(painter, opt.rect, text, bg, fg, small)
             elif text:
                 small.setBold(True)
-                paint_pill(painter, opt.rect, text, ACCENT, "#FFFFFF", small)
+                bg, fg = UNREAD_COLORS if index.data(UnreadRole) else (ACCENT, "#FFFFFF")
+                paint_pill(painter, opt.rect, text, bg, fg, small)
             return
         if not index.data(TakeableRole) and not mine:
             opt.palette.setColor(opt.palette.ColorRole.Text, QColor("#9CA3AF"))
@@ -136,16 +153,105 @@ class QueueView(QTableView):
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setItemDelegate(QueueDelegate(self))
 
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(50)
+        self._fit_timer.timeout.connect(self.fit_columns)
+
     def apply_column_widths(self) -> None:
         hh = self.horizontalHeader()
         for col, width in COLUMN_WIDTHS.items():
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(col, width)
-        # company and expertise share what is left (elided), so the table never scrolls sideways
-        hh.setSectionResizeMode(COL_COMPANY, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(COL_EXPERTISE, QHeaderView.ResizeMode.Stretch)
-        hh.setMinimumSectionSize(40)
+        hh.setMinimumSectionSize(28)
+        hh.setStretchLastSection(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        model = self.model()
+        if model is not None:
+            for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
+                signal.connect(self.schedule_fit)
+            model.dataChanged.connect(self._on_data_changed)
+        self.fit_columns()
+
+    def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_args: object) -> None:
+        if not (top_left.column() == bottom_right.column() == COL_AGE) or self._age_grew():
+            self.schedule_fit()
+
+    def _age_grew(self) -> bool:
+        return self.needed_width(COL_AGE) > self.columnWidth(COL_AGE)
+
+    def schedule_fit(self, *_args: object) -> None:
+        if not self._fit_timer.isActive():
+            self._fit_timer.start()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def sample_rows(self) -> list[int]:
+        """The rows measured: the first SAMPLE_ROWS shown, the ones on screen, and every row I hold."""
+        model = self.model()
+        if model is None:
+            return []
+        n = model.rowCount()
+        rows = set(range(min(n, SAMPLE_ROWS)))
+        top = self.rowAt(0)
+        if top >= 0:
+            rows.update(range(top, min(n, top + self.viewport().height() // ROW_HEIGHT + 2)))
+        return sorted(rows)
+
+    def needed_width(self, col: int, rows: list[int] | None = None) -> int:
+        """Width that shows the header and the sampled cells of a column whole."""
+        model = self.model()
+        header_fm = QFontMetrics(self.horizontalHeader().font())
+        label = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
+        bold = QFont(self.font())
+        bold.setBold(True)
+        fm = QFontMetrics(bold)  # bold: unread rows and chips are bold
+        need = header_fm.horizontalAdvance(label) + 2 * 8 + 10
+        pad = PILL_PAD if col in PILL_COLUMNS else CELL_PAD
+        if model is not None:
+            for r in self.sample_rows() if rows is None else rows:
+                text = model.index(r, col).data()
+                if text:
+                    need = max(need, fm.horizontalAdvance(str(text)) + pad)
+        return need
+
+    def fit_columns(self) -> None:
+        """Size every column from its content; Company and Expertise share what is left."""
+        model = self.model()
+        if model is None:
+            return
+        rows = self.sample_rows()
+        need = {c: self.needed_width(c, rows) for c in COLUMN_WIDTHS}
+        has_status = any(model.index(r, COL_STATUS).data() for r in rows)
+        self.setColumnHidden(COL_STATUS, not has_status)
+        avail = self.viewport().width() or self.width()
+        fixed = [COL_PRIORITY, COL_REASON, COL_AGE] + ([COL_STATUS] if has_status else [])
+        optional = [COL_FAMILY, COL_EXPERTISE]
+        shown_optional = list(optional)
+        while True:
+            used = sum(need[c] for c in fixed) + sum(need[c] for c in shown_optional if c == COL_FAMILY)
+            rest = avail - used
+            wants_expertise = COL_EXPERTISE in shown_optional
+            company_min = min(MIN_COMPANY, need[COL_COMPANY])
+            if rest - (90 if wants_expertise else 0) >= company_min or not shown_optional:
+                break
+            shown_optional.pop()  # Expertise first, then Family: their text stays in the tooltip
+        for c in optional:
+            self.setColumnHidden(c, c not in shown_optional)
+        for c in fixed:
+            self.setColumnWidth(c, need[c])
+        if COL_FAMILY in shown_optional:
+            self.setColumnWidth(COL_FAMILY, need[COL_FAMILY])
+        rest = max(0, rest)
+        if COL_EXPERTISE in shown_optional:
+            company = min(need[COL_COMPANY], max(rest - need[COL_EXPERTISE], int(rest * 0.6)))
+            self.setColumnWidth(COL_COMPANY, company)
+            self.setColumnWidth(COL_EXPERTISE, max(28, rest - company))
+        else:
+            self.setColumnWidth(COL_COMPANY, max(28, rest))
 
 
 class QueuePanel(QWidget):
