@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "warmline.catalog.commands:catalog",
     "eval": "warmline.escalation.commands:eval_command",
     "simulate": "warmline.sim.commands:simulate",
+    "widget": "warmline.buyer.commands:widget",
 }
 
 

@@ -226,6 +226,7 @@ class EventType(StrEnum):
     ASSIST_COMPLETED = "assist.completed"
     ASSIST_FAILED = "assist.failed"
     ASSIST_CANCELLED = "assist.cancelled"
+    CONVERSATION_TYPING = "conversation.typing"  # someone is typing (web widget, console); data: author_kind, name
 
 
 class Event(BaseModel):

@@ -17,7 +17,7 @@ from warmline.catalog.service import CatalogService
 from warmline.domain.models import ErrorDetail
 from warmline.escalation.engine import EscalationEngine
 from warmline.escalation.llm import ChatPhraser
-from warmline.hub.api import agents, assist, conversations, events, handoffs, meta
+from warmline.hub.api import agents, assist, conversations, events, handoffs, meta, widget
 from warmline.hub.assist_jobs import AssistRunner
 from warmline.hub.assistant import HubAssistant
 from warmline.hub.auth import PrincipalCache
@@ -91,9 +91,15 @@ class HubApp(FastAPI):
     and whatever those two decline, goes through the whole app as usual."""
 
     fast_messages: conversations.FastMessageRoute
+    widget_cors: widget.WidgetCors | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if self.widget_cors is not None:  # CORS for web-widget pages (the fast routes too)
+                gated = await self.widget_cors.gate(scope, send)
+                if gated is None:
+                    return  # a preflight, answered
+                send = gated
             if scope["method"] == "GET" and scope["path"] == "/v1/events":
                 scope["app"] = self
                 if await events.answer_fast(self, scope, receive, send):
@@ -185,6 +191,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     for router in optional_routers():
         v1.include_router(router)
     app.include_router(v1)
+    widget.install(app, ERROR_RESPONSES)  # the web widget: files, public start route, CORS
     app.fast_messages = conversations.FastMessageRoute(app, settings.max_request_bytes)
     return app
 

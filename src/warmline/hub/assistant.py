@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from warmline.buyer.refs import save_turn_refs
 from warmline.domain.models import AuthorKind, Buyer, NewHandoff
 from warmline.domain.packet import AccountFacts
 from warmline.escalation.engine import EscalationEngine
@@ -78,8 +79,12 @@ class HubAssistant:
             async with self.db.write() as tx:
                 if await repo.open_handoff(tx.session, conversation_id) is not None:
                     return None
-                await service.post_assistant_turn(
+                message, _created = await service.post_assistant_turn(
                     tx, conversation_id=conversation_id, reply=decision.reply, handoff=handoff
+                )
+                # the SKUs and documents this turn rests on: chips and source links in the web widget
+                await save_turn_refs(
+                    tx.session, conversation_id=conversation_id, message_id=message.id, decision=decision
                 )
             if len(self._locks) > 10_000:  # idle conversations: drop their locks
                 self._locks = {k: v for k, v in self._locks.items() if v.locked()}

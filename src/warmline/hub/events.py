@@ -50,7 +50,11 @@ FAN_OUT_WRITES_PER_SECOND = 12_500
 COALESCE_MAX_SECONDS = 0.04
 # Streams wait without timers of their own; the feed writes their keepalives this often.
 TICK_SECONDS = 1.0
-BUYER_EVENT_TYPES = {EventType.CONVERSATION_CREATED.value, EventType.MESSAGE_CREATED.value}
+BUYER_EVENT_TYPES = {
+    EventType.CONVERSATION_CREATED.value,
+    EventType.MESSAGE_CREATED.value,
+    EventType.CONVERSATION_TYPING.value,
+}
 
 
 def event_model(row: EventRow) -> Event:

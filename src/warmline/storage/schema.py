@@ -30,6 +30,7 @@ NAMING = {
 TABLE_MODULES: tuple[str, ...] = (
     "warmline.hub.store.tables",
     "warmline.catalog.tables",
+    "warmline.buyer.tables",
 )
 
 
