@@ -20,7 +20,8 @@ from typing import Any
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from warmline.console.client import ConnectionState, HubClient
@@ -48,9 +49,12 @@ def _application(offscreen: bool) -> QApplication:
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     qInstallMessageHandler(_qt_message)
+    # exact fractional scale factors on high-DPI screens (125 %, 150 %), not rounded ones
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication([sys.argv[0] if sys.argv else "warmline"])
     app.setApplicationName("Warmline")
     app.setOrganizationName("Warmline")
+    app.setDesktopFileName("warmline")  # matches packaging/linux/warmline.desktop (Wayland icon)
     return app
 
 
@@ -62,8 +66,11 @@ def run_console(
     on_loop_started: LoopHook | None = None,
     screenshot_timeout: float = 30.0,
     select: str | None = None,
+    theme: str | None = None,
 ) -> int:
     """Run the console until its window closes; returns the process exit code.
+
+    ``theme`` ("light", "dark" or "system") re-themes the window (screenshots of both).
 
     ``on_loop_started(loop)`` runs once the qasync loop is up (the demo starts its
     simulator there); if it returns an awaitable, that runs as a task alongside the
@@ -84,10 +91,26 @@ def run_console(
                 on_loop_started=on_loop_started,
                 screenshot_timeout=screenshot_timeout,
                 select=select,
+                window_ready=_themed(app, theme) if theme else None,
             )
         )
     finally:
         close_qasync_loop(loop)
+
+
+def _themed(app: QApplication, theme: str) -> Callable[[MainWindow], None]:
+    """A window_ready hook applying a theme (palette + style sheet) without stored settings."""
+
+    def apply(window: MainWindow) -> None:
+        from warmline.console.desktop.appearance import dark_palette, light_palette, resolve_theme
+        from warmline.console.theme import style_sheet
+
+        resolved = resolve_theme(theme, app)
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette() if resolved == "dark" else light_palette())
+        window.setStyleSheet(style_sheet(resolved))
+
+    return apply
 
 
 def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
@@ -138,12 +161,12 @@ async def console_main(
     window = MainWindow(session, hub_url=hub_url)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    if window_ready is not None:
+        window_ready(window)  # before the session starts: the desktop shell taps its events
     window.show()
     session.start()
     loop = asyncio.get_running_loop()
     restore_signals = _close_on_signals(loop, window)
-    if window_ready is not None:
-        window_ready(window)
 
     side_tasks: list[asyncio.Task[Any]] = []
     if on_loop_started is not None:
