@@ -68,6 +68,7 @@ from warmline.catalog.units import (
     compare,
     compare_values,
     constraint_from_packet,
+    is_plain_text,
     parse_constraint,
 )
 from warmline.resources import resource_path
@@ -80,6 +81,7 @@ _PG_SQUASH = 0.1
 # A filter matching at most this many attribute rows (or family products) drives the lookup:
 # its products are listed from the index first and everything else is checked on them only.
 DRIVER_MAX = 2000
+MAX_SKU_CHARS = 100  # catalog_products.sku is VARCHAR(100)
 
 
 class ProductNotFound(LookupError):
@@ -318,6 +320,17 @@ async def _aiosqlite(conn: AsyncConnection) -> Any:
     return (await conn.get_raw_connection()).driver_connection
 
 
+_WHERE = "\nWHERE "  # where a compiled select's own WHERE clause starts (subqueries come after it)
+
+
+@cache
+def _sqlite_named() -> Any:
+    """The SQLite dialect rendering parameters as ``:name`` (as ``text()`` reads them)."""
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.dialect(paramstyle="named")
+
+
 def _same_key(v: _Value) -> Any:
     """Values that count as "the same" (1 % apart, or the same text) share a key."""
     if v.lo is not None and v.dimension not in RATING_DIMENSIONS:
@@ -346,7 +359,12 @@ def _as_constraints(items: Iterable[Any]) -> list[Constraint]:
 
 
 def parse_search_query(query: str) -> tuple[str, list[Constraint]]:
-    """Split "washdown family:gearbox torque>=180Nm" into free text and filters."""
+    """Split "washdown family:gearbox torque>=180Nm" into free text and filters.
+
+    Raises ConstraintError for a filter it cannot read, and for a query that is not text
+    (a NUL or a lone surrogate: no catalog value holds one, and no database takes one)."""
+    if not is_plain_text(query):
+        raise ConstraintError(query, query, "contains a NUL character or a lone surrogate (not text)")
     words, filters = [], []
     for token in re.findall(r'"[^"]*"|\S+', query):
         bare = token.strip('"')
@@ -383,6 +401,8 @@ class CatalogService:
 
     async def _product_row(self, conn: AsyncConnection, sku: str) -> Any:
         p = t.products
+        if len(sku) > MAX_SKU_CHARS or not is_plain_text(sku):
+            return None  # no SKU is that long or holds a NUL (ingest refuses both)
         found = await _fetch(conn, _stmts().product_by_sku, {"sku": sku})
         row = found[0] if found else None
         if row is None:
@@ -410,7 +430,7 @@ class CatalogService:
             return await self._closest(conn, text_, limit)
 
     async def _closest(self, conn: AsyncConnection, text_: str, limit: int = 5) -> list[str]:
-        key = sku_key(text_)
+        key = sku_key(text_[: 4 * MAX_SKU_CHARS])[:MAX_SKU_CHARS]
         if not key:
             return []
         p = t.products
@@ -596,16 +616,17 @@ class CatalogService:
                 listed = select(p.c.id, p.c.sku, p.c.name, p.c.family, p.c.status).where(and_(*probes))
                 if drivers:
                     # The drivers' few products first (CROSS JOIN keeps that order), then sorted.
-                    cond_sql = self._literal(conn, listed).split("\nWHERE ", 1)[1]
-                    drows = self._literal(conn, self._driver_rows(drivers))
+                    cond_sql, cond_args = self._embed(listed, "c")
+                    drows, drow_args = self._embed(self._driver_rows(drivers), "d")
                     listed_sql = (
                         "SELECT catalog_products.id, catalog_products.sku, catalog_products.name, "
                         f"catalog_products.family, catalog_products.status FROM ({drows}) AS d "
                         "CROSS JOIN catalog_products ON catalog_products.id = d.pid "
-                        f"WHERE {cond_sql} GROUP BY catalog_products.id "
+                        f"WHERE {cond_sql.split(_WHERE, 1)[1]} GROUP BY catalog_products.id "
                         "ORDER BY catalog_products.sku LIMIT :n"
                     )
-                    rows = (await conn.execute(text(listed_sql), {"n": limit * 4})).all()
+                    args = {"n": limit * 4, **cond_args, **drow_args}
+                    rows = (await conn.execute(text(listed_sql), args)).all()
                 else:
                     rows = (await conn.execute(listed.order_by(p.c.sku).limit(limit * 4))).all()
                 ok = await self._passes(conn, [r.id for r in rows], filters)
@@ -629,6 +650,7 @@ class CatalogService:
         if self.dialect == "sqlite":
             terms = (" OR " if any_token else " ").join('"' + tok.replace('"', "") + '"' for tok in tokens)
             where_sql = ""
+            args: dict[str, Any] = {}
             from_sql = (
                 "FROM catalog_fts CROSS JOIN catalog_search ON catalog_search.id = catalog_fts.rowid "
                 "CROSS JOIN catalog_products ON catalog_products.id = catalog_search.product_id "
@@ -637,13 +659,14 @@ class CatalogService:
                 # The texts of the products that pass, listed once from the rare filter's index;
                 # "+" keeps FTS5 scanning its matches in rowid order (as below) and checking each
                 # against that list, instead of one FTS lookup per listed text.
-                cond_sql = self._literal(conn, select(p.c.id).where(*conds)).split("\nWHERE ", 1)[1]
-                drows = self._literal(conn, self._driver_rows(drivers))
+                cond_sql, cond_args = self._embed(select(p.c.id).where(*conds), "c")
+                drows, drow_args = self._embed(self._driver_rows(drivers), "d")
+                args = {**cond_args, **drow_args}
                 member = (
                     f"SELECT catalog_search.id FROM ({drows}) AS d "
                     "CROSS JOIN catalog_products ON catalog_products.id = d.pid "
                     "CROSS JOIN catalog_search ON catalog_search.product_id = catalog_products.id "
-                    f"WHERE {cond_sql}"
+                    f"WHERE {cond_sql.split(_WHERE, 1)[1]}"
                 )
                 where_sql = f" AND +catalog_fts.rowid IN ({member})"
                 from_sql = "FROM catalog_fts "
@@ -652,9 +675,8 @@ class CatalogService:
                 # starve the result). CROSS JOIN keeps the FTS table as the outer loop: SQLite's
                 # planner would otherwise probe it once per candidate row.
                 # Compiled inside a SELECT over catalog_products, so per-row probes correlate to it.
-                whole = select(p.c.id).where(*conds)
-                compiled = str(whole.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-                where_sql = " AND (" + compiled.split("\nWHERE ", 1)[1] + ")"
+                whole_sql, args = self._embed(select(p.c.id).where(*conds), "c")
+                where_sql = " AND (" + whole_sql.split(_WHERE, 1)[1] + ")"
             # bm25 costs per matching text, so a very unspecific query ranks a bounded set: texts
             # whose title (the product name) matches first, then the first RANK_CAP body matches.
             ranked_sql = (
@@ -674,7 +696,7 @@ class CatalogService:
                 "JOIN catalog_products ON catalog_products.id = catalog_search.product_id"
             )
             for match in (f"{{title}} : ({terms})", terms):
-                got = (await conn.execute(q, {"match": match, "n": n, "cap": RANK_CAP})).all()
+                got = (await conn.execute(q, {"match": match, "n": n, "cap": RANK_CAP, **args})).all()
                 rows += [r for r in got if r.id not in seen]
                 seen.update(r.id for r in got)
                 if len({r.product_id for r in rows}) >= n // 4:
@@ -743,7 +765,8 @@ class CatalogService:
             value = (c.text or "").lower()
             if c.attribute == "status" and value == "current":
                 value = "active"
-            cond = col.like(f"%{value}%") if c.attribute == "name" else col == value
+            # "name" is a substring match; LIKE's wildcards in the value are plain characters.
+            cond = col.contains(value, autoescape=True) if c.attribute == "name" else col == value
             return not_(cond) if c.op == "!=" else cond
 
         # "id IN (products having ...)": one indexed range scan on (name, value), evaluated once,
@@ -809,10 +832,17 @@ class CatalogService:
         got = (await conn.execute(over)).one()
         return [c for c, o in zip(cands, got, strict=True) if not o]
 
-    def _literal(self, conn: AsyncConnection, stmt: Any) -> str:
-        """``stmt`` as SQL text with its values inline, ready to embed in ``text()`` (colons escaped)."""
-        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        return sql.replace(":", "\\:")
+    def _embed(self, stmt: Any, tag: str) -> tuple[str, dict[str, Any]]:
+        """``stmt`` as SQLite SQL to splice into a ``text()`` statement, with its values as bind
+        parameters (named ``<tag>_<name>``), never inside the SQL: a filter value such as "-:x"
+        or "(:n)" stays a value (issue 18: pasted into the text it became a parameter name)."""
+        compiled = stmt.compile(dialect=_sqlite_named(), compile_kwargs={"render_postcompile": True})
+        values = compiled.params
+        # The SQL holds no value (every one is bound), so a ":name" in it is one of the parameters.
+        sql = re.sub(
+            r"(?<![:\w]):(\w+)", lambda m: f":{tag}_{m[1]}" if m[1] in values else m[0], str(compiled)
+        )
+        return sql, {f"{tag}_{k}": v for k, v in values.items()}
 
     async def _passes(
         self, conn: AsyncConnection, product_ids: list[int], filters: list[Constraint]

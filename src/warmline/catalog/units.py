@@ -849,6 +849,17 @@ _BOOL_TEXT = {
 }
 
 
+def is_plain_text(text: str) -> bool:
+    """No NUL and no lone surrogate: text every database stores and every catalog value can be."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _normalise_attr(raw: str, text: str) -> str:
     key = attribute_key(raw)
     if key:
@@ -869,6 +880,8 @@ def parse_constraint(text: str) -> Constraint:
         raise ConstraintError(text, text, "is empty")
     if len(t) > MAX_CONSTRAINT_CHARS:
         raise ConstraintError(text, t[:40] + "…", f"is longer than {MAX_CONSTRAINT_CHARS} characters")
+    if not is_plain_text(t):
+        raise ConstraintError(text, t, "contains a NUL character or a lone surrogate (not text)")
     attr_raw, op, val = None, None, None
     m = _CONSTRAINT_RE.match(t)
     if m and not re.fullmatch(rf"{_NUM}.*", m.group("attr"), re.DOTALL):
