@@ -104,7 +104,8 @@ def test_sent_failed_retry_and_discard_survive_a_reload(tmp_path):
     box.mark_failed("k2", "Bob Ng holds this handoff", 409, "claimed_by_other")
     box.mark_failed("k3", "too long", 422, "validation_error")
     box.retry("k3")
-    assert box.next_to_send().key == "k3"  # failed k2 is skipped, order kept for the rest
+    assert box.next_to_send() is None  # failed k2 holds back k3 and k4 (same conversation)
+    assert box.get("k3").held and box.get("k4").held
     box.close()
 
     again = Outbox(path)
@@ -118,6 +119,7 @@ def test_sent_failed_retry_and_discard_survive_a_reload(tmp_path):
     )
     assert again.get("k3").state == EntryState.PENDING
     assert again.discard("k2")
+    assert again.next_to_send().key == "k3"  # discarded: the rest go, in order
     again.close()
     assert [e.key for e in Outbox(path, lock=False).entries()] == ["k3", "k4"]
 
@@ -206,12 +208,15 @@ def message(key: str, body: str) -> Message:
 
 async def test_sender_retries_transient_failures_with_the_same_key_and_fails_permanent_ones(tmp_path):
     box = Outbox(tmp_path / "o.jsonl")
-    for k in ("k1", "k2", "k3"):
-        add(box, k)
+    add(box, "k1")
+    add(box, "k2")
+    add(box, "k3", conv="c2")
+    add(box, "k4")  # after k2 in the same conversation
     script = {
         "k1": [HubError(0, "unreachable", "cannot reach the hub"), HubError(503, "busy", "unavailable")],
         "k2": [HubError(409, "claimed_by_other", "someone else holds it")],
         "k3": [HubError(429, "slow_down", "too many")],
+        "k4": [],
     }
     calls: list[str] = []
     changes: list[tuple[str, EntryState]] = []
@@ -240,15 +245,36 @@ async def test_sender_retries_transient_failures_with_the_same_key_and_fails_per
         assert ("k1", EntryState.WAITING) in changes
         assert ("k2", EntryState.FAILED) in changes
         assert box.get("k2").error == "someone else holds it" and box.get("k2").status == 409
-        assert [e.key for e in box.entries()] == ["k2"]
-        # a retry puts it back in line; this time it goes through
+        # the refused k2 holds back k4 (same conversation): the buyer never reads them out of order
+        await asyncio.sleep(0.1)
+        assert "k4" not in calls and [e.key for e in box.entries()] == ["k2", "k4"]
+        assert box.get("k4").held and not box.get("k2").held
+        assert box.next_to_send() is None
+        # a retry puts it back in line; this time it goes through, then k4
         box.retry("k2")
         sender.wake()
-        while len(sent) < 3 and asyncio.get_running_loop().time() < deadline:
+        while len(sent) < 4 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
-        assert sent == ["k1", "k3", "k2"]
+        assert sent == ["k1", "k3", "k2", "k4"]
         assert len(box) == 0
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         box.close()
+
+
+def test_discarding_a_refused_reply_releases_the_ones_it_held_back(tmp_path):
+    box = Outbox(tmp_path / "o.jsonl")
+    for k in ("a", "b", "c"):
+        add(box, k)
+    add(box, "other", conv="c2")
+    box.mark_failed("a", "not yours", 409, "claimed_by_other")
+    assert box.next_to_send().key == "other"  # other conversations are not held back
+    box.mark_sent("other", "m1")
+    assert box.next_to_send() is None and [e.held for e in box.entries()] == [False, True, True]
+    box.mark_failed("b", "too long", 422, "validation_error")  # b fails too (e.g. retried earlier)
+    assert box.discard("a")
+    assert box.next_to_send() is None  # b (failed) still holds c
+    box.retry("b")
+    assert box.next_to_send().key == "b" and not box.get("c").held
+    box.close()

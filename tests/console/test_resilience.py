@@ -154,7 +154,10 @@ def test_replies_typed_while_cut_are_pending_then_sent_once_in_order(data, proxy
         await open_and_claim(window, h.handoff.id)
         await cut(proxy, window)
         assert window.composer.edit.isEnabled()  # still usable while disconnected
-        assert "Offline" in window.composer.hint.text() and window.composer.hint.isVisible()
+        # offline is shown where the specialist looks: over the composer and over the queue
+        assert "Offline" in window.composer.offline_strip.text() and window.composer.offline_strip.isVisible()
+        assert "Offline" in window.queue_panel.offline_strip.text()
+        assert window.queue_panel.offline_strip.isVisible()
         for text in texts:
             send(window, text)
             # queued on disk at once: the box clears for the next reply

@@ -63,6 +63,7 @@ class Session(SessionAssist, QObject):
     reply_failed = Signal(str, str)  # idempotency key, sentence: not queued, or refused by the hub
     reply_queued = Signal(str)  # idempotency key: on disk in the outbox, the composer may clear
     outbox_changed = Signal(int, int)  # replies waiting to be sent, replies refused (failed)
+    acted = Signal(str, str)  # action (claim|release|resolve), handoff id: the hub accepted it
     sku_hits = Signal(str, object)  # assistant completion: prefix, list of catalog hits (dicts)
 
     def __init__(
@@ -330,6 +331,7 @@ class Session(SessionAssist, QObject):
         self._apply_handoff(handoff)
         done = {"claim": "Claimed", "release": "Released", "resolve": "Resolved"}[action]
         self.notice.emit("success", f"{done}: {company or handoff_id}.")
+        self.acted.emit(action, handoff_id)
 
     def send(self, body: str, idempotency_key: str) -> None:
         """Queue a reply in the current conversation: on disk first, then sent by the outbox.
@@ -368,6 +370,7 @@ class Session(SessionAssist, QObject):
         entry = self.outbox.retry(key)
         if entry is not None:
             self.transcript.upsert_pending(entry.snapshot())
+            self._refresh_held(entry.conversation_id)
             self._emit_outbox_count()
             self.sender.wake()
 
@@ -383,9 +386,14 @@ class Session(SessionAssist, QObject):
 
     def discard_reply(self, key: str) -> None:
         """Drop a reply from the outbox (not while its POST is in flight)."""
+        entry = self.outbox.get(key) if self.outbox is not None else None
         if self.outbox is not None and self.outbox.discard(key):
             self.transcript.remove_pending(key)
             self._emit_outbox_count()
+            if entry is not None:
+                self._refresh_held(entry.conversation_id)
+                if self.sender is not None:
+                    self.sender.wake()  # what it held back goes now
 
     def pending_replies(self) -> list[OutboxEntry]:
         """Every reply in the outbox (all conversations), oldest first."""
@@ -435,6 +443,7 @@ class Session(SessionAssist, QObject):
 
     def _on_outbox_change(self, entry: OutboxEntry) -> None:
         self.transcript.upsert_pending(entry)
+        self._refresh_held(entry.conversation_id)
         if entry.state == EntryState.FAILED:
             self.reply_failed.emit(entry.key, f"Not sent: {entry.error}")
             if entry.conversation_id != self.transcript.conversation_id:
@@ -448,6 +457,13 @@ class Session(SessionAssist, QObject):
                 )
                 self.notice.emit("error", f"A reply to {where} was not sent: {entry.error}")
         self._emit_outbox_count()
+
+    def _refresh_held(self, conversation_id: str) -> None:
+        """Redraw the open conversation's waiting replies: held back or not behind a failed one."""
+        if self.outbox is not None and conversation_id == self.transcript.conversation_id:
+            for e in self.outbox.entries(conversation_id):
+                if e.state != EntryState.FAILED:
+                    self.transcript.upsert_pending(e.snapshot())
 
     def _on_outbox_sent(self, entry: OutboxEntry, message: Message) -> None:
         self.transcript.confirm_pending(entry.key, message)

@@ -5,7 +5,9 @@ JSON-lines file (fsync'd) **before** the first attempt. A sender task drains the
 order, retrying transient failures (no connection, timeouts, 408, 429, 5xx) with jittered
 backoff and the same key, so the hub creates the message once however many attempts reach
 it. Permanent refusals (other 4xx: not your claim, too large, invalid...) are kept as
-*failed* with the hub's reason until the specialist retries or discards them. The file
+*failed* with the hub's reason until the specialist retries or discards them, and a failed
+reply holds back the later replies to the same conversation (marked *held*), so the buyer
+never reads them out of order; other conversations' replies still go. The file
 survives a restart: pending entries are reloaded and sent.
 
 One file per hub URL and agent, under the user data dir (``outbox_path``). Each line is one
@@ -71,6 +73,7 @@ class OutboxEntry:
     status: int | None = None  # the hub's HTTP status for the last failure (0 = unreachable)
     code: str = ""
     retry_at: float | None = None  # wall-clock time of the next attempt while WAITING
+    held: bool = False  # an earlier reply to this conversation failed: this one waits behind it
 
     def snapshot(self) -> OutboxEntry:
         return replace(self)
@@ -244,6 +247,11 @@ class Outbox:
     def entries(self, conversation_id: str | None = None) -> list[OutboxEntry]:
         """Live entries (pending, waiting, sending, failed) in the order they were written."""
         items = sorted(self._entries.values(), key=lambda e: e.order)
+        blocked: set[str] = set()
+        for e in items:  # a failed reply holds back the later ones of its conversation
+            e.held = e.state != EntryState.FAILED and e.conversation_id in blocked
+            if e.state == EntryState.FAILED:
+                blocked.add(e.conversation_id)
         if conversation_id is not None:
             items = [e for e in items if e.conversation_id == conversation_id]
         return items
@@ -255,9 +263,10 @@ class Outbox:
         return len(self._entries)
 
     def next_to_send(self) -> OutboxEntry | None:
-        """The oldest entry that is not failed (order per conversation is the order written)."""
+        """The oldest entry that is not failed nor held behind a failed one (the order per
+        conversation is the order written)."""
         for entry in self.entries():
-            if entry.state != EntryState.FAILED:
+            if entry.state != EntryState.FAILED and not entry.held:
                 return entry
         return None
 

@@ -5,22 +5,21 @@ The panel never speaks HTTP. ``attach(session)`` wires it to the session: comman
 ``session.search_skus`` (debounced) and listens for ``session.sku_hits``; cards follow the
 session's AssistModel. Cards of the shown handoff only; newest on top; nothing here blocks
 (no modal dialogs: failures are shown in their card, documents open in a non-modal window).
+Documents: ``widgets/documents`` (what may be opened, and the window for the rest).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -34,11 +33,14 @@ from PySide6.QtWidgets import (
 from warmline.console.assist_commands import COMMAND_HELP, CommandError, command_at_end, parse_command
 from warmline.console.models.assist_model import AssistEntry, AssistModel
 from warmline.console.widgets.assist_cards import AssistCard
+from warmline.console.widgets.documents import DocumentView, document_details, document_folders, openable_url
 from warmline.domain.assist import AssistKind, AssistRequest, Citation
 from warmline.domain.models import HandoffDetail
 
 if TYPE_CHECKING:
     from warmline.console.session import Session
+
+__all__ = ["AssistantPanel", "CommandEdit", "DocumentView", "document_details", "openable_url"]
 
 COMPLETION_DEBOUNCE_MS = 200
 CARD_LIMIT = 12  # cards shown at once; older results wait behind "Show earlier results"
@@ -127,92 +129,6 @@ class CommandEdit(QLineEdit):
         return super().focusNextPrevChild(next)
 
 
-class DocumentView(QDialog):
-    """A non-modal window with what the console knows about a cited document.
-
-    Catalog documents are stored in the hub's catalog; most carry no link or file. When the
-    citation's ref is a URL or an existing file, the panel opens that instead of this view.
-    """
-
-    def __init__(self, citation: Citation, details: dict[str, Any], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("documentView")
-        self.setModal(False)
-        self.setWindowTitle(citation.title)
-        self.resize(460, 380)
-        meta = " · ".join(x for x in (citation.kind, citation.sku or "", citation.ref) if x)
-        parts = [f"<h3 style='margin:0;'>{escape(citation.title)}</h3>"]
-        if meta:
-            parts.append(f"<p style='color:#6B7280; margin-top:2px;'>{escape(meta)}</p>")
-        excerpt = details.get("excerpt") or ""
-        if excerpt:
-            parts.append(
-                "<p style='color:#6B7280; margin-bottom:2px;'>EXCERPT</p>"
-                f"<p style='white-space:pre-wrap;'>{escape(excerpt)}</p>"
-            )
-        facts = details.get("facts") or []
-        if facts:
-            rows = "".join(f"<li>{escape(f)}</li>" for f in facts)
-            parts.append(
-                f"<p style='color:#6B7280; margin-bottom:2px;'>FACTS TAKEN FROM IT</p><ul>{rows}</ul>"
-            )
-        parts.append(
-            "<p style='color:#6B7280;'>This document is stored in the hub's catalog; it has no link or "
-            "file to open, so this is what the lookup used from it.</p>"
-        )
-        self.text = QLabel("".join(parts))
-        self.text.setObjectName("documentText")
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.RichText)
-        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.text)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(buttons)
-
-
-def document_details(entry: AssistEntry, citation: Citation) -> dict[str, Any]:
-    """Excerpt and facts for a cited document, from the job's own result data (no request)."""
-    job = entry.job
-    data = job.result.data if job and job.result else {}
-    excerpt = ""
-    facts: list[str] = []
-    doc = data.get("document")
-    if isinstance(doc, dict) and doc.get("title") == citation.title:
-        excerpt = str(doc.get("excerpt") or "")
-        facts += [str(p) for p in data.get("points") or []]
-    for sheet in data.get("sheets") or []:
-        for d in sheet.get("documents") or []:
-            if d.get("title") == citation.title and not excerpt:
-                excerpt = str(d.get("excerpt") or "")
-        for a in sheet.get("attributes") or []:
-            sources = [a.get("source") or {}, *(a.get("sources") or [])]
-            for s in sources:
-                if s.get("document_title") == citation.title:
-                    facts.append(f"{a.get('label') or a.get('name')}: {s.get('value') or a.get('value')}")
-                    break
-    return {"excerpt": excerpt, "facts": list(dict.fromkeys(facts))}
-
-
-def openable_url(ref: str) -> QUrl | None:
-    """A URL to hand to the desktop for this ref (http(s), file: or an existing absolute path), or None."""
-    ref = (ref or "").strip()
-    if ref.startswith(("http://", "https://")):
-        return QUrl(ref)
-    if ref.startswith("file:"):
-        url = QUrl(ref)
-        return url if Path(url.toLocalFile()).exists() else None
-    if ref.startswith("/") and Path(ref).is_file():
-        return QUrl.fromLocalFile(ref)
-    return None
-
-
 class AssistantPanel(QFrame):
     """Command box, running count, and the cards of the handoff on screen."""
 
@@ -231,6 +147,8 @@ class AssistantPanel(QFrame):
         self.packet_skus: list[str] = []
         self._catalog_skus: list[str] = []
         self._documents: list[DocumentView] = []
+        self.document_folders: list[Path] = document_folders()  # files under these may be opened
+        self.open_url = QDesktopServices.openUrl  # the desktop's opener (a seam for tests)
 
         title = QLabel("Assistant")
         title.setObjectName("paneTitle")
@@ -557,9 +475,9 @@ class AssistantPanel(QFrame):
 
     def open_document(self, entry: AssistEntry, citation: Citation) -> QDialog | None:
         """Open the ref when it is a URL or a file; else a non-modal view of what we know of it."""
-        url = openable_url(citation.ref)
+        url = openable_url(citation.ref, self.document_folders)
         if url is not None:
-            QDesktopServices.openUrl(url)
+            self.open_url(url)
             return None
         view = DocumentView(citation, document_details(entry, citation), self.window())
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -28,6 +28,7 @@ from warmline.console.session import Session
 from warmline.console.theme import style_sheet
 from warmline.console.widgets.assistant_panel import AssistantPanel
 from warmline.console.widgets.composer import Composer
+from warmline.console.widgets.elided_label import ElidedLabel
 from warmline.console.widgets.packet_card import PacketCard
 from warmline.console.widgets.queue_view import QueuePanel
 from warmline.console.widgets.shortcuts_dialog import ShortcutsDialog
@@ -44,6 +45,8 @@ CONNECTION_TEXT = {
 }
 
 OFFLINE_HINT = "Offline: replies are kept on this computer and sent when the hub is back."
+QUEUE_OFFLINE = "Offline: the queue is not live; it catches up when the hub is back."
+WINDOW_TITLE = "Warmline Console"
 
 
 def _repolish(widget: QWidget) -> None:
@@ -117,7 +120,7 @@ class MainWindow(QMainWindow):
         self.release_button = QPushButton("Release")
         self.resolve_button = QPushButton("Resolve")
         self.resolve_button.setObjectName("success")
-        self.handoff_title = QLabel("No handoff selected")
+        self.handoff_title = ElidedLabel("No handoff selected")  # a long name never widens the pane
         self.handoff_title.setObjectName("paneTitle")
 
         actions_row = QHBoxLayout()
@@ -278,6 +281,8 @@ class MainWindow(QMainWindow):
         self.transcript.copied.connect(lambda _text: self.notify("info", "Reply text copied."))
         self.composer.send_requested.connect(s.send)
         self.card.turn_clicked.connect(self.transcript.jump_to_seq)
+        s.attention.total_changed.connect(self.show_unread)
+        s.acted.connect(self.after_action)
         self.assistant.attach(s)
         self.assistant.insert_requested.connect(self.insert_into_reply)
         self.assistant.notice.connect(self.notify)
@@ -294,6 +299,8 @@ class MainWindow(QMainWindow):
         self.connection_label.setToolTip(detail or text)
         _repolish(self.connection_label)
         offline = state != ConnectionState.CONNECTED.value
+        self.queue_panel.set_offline(offline and self.session.loaded, QUEUE_OFFLINE)
+        self.composer.set_offline(offline and self.session.loaded, OFFLINE_HINT)
         if offline != self._offline:
             self._offline = offline
             self.update_actions()  # the composer says replies will wait
@@ -323,7 +330,18 @@ class MainWindow(QMainWindow):
         if self.session.current_id is None:
             self.queue_panel.select_first()
 
+    def show_unread(self, total: int) -> None:
+        """The window title counts unread buyer turns in the conversations I hold."""
+        self.setWindowTitle(f"({total}) {WINDOW_TITLE}" if total else WINDOW_TITLE)
+
+    def after_action(self, action: str, handoff_id: str) -> None:
+        """After Resolve the next handoff is shown (the one now where the resolved one was)."""
+        if action == "resolve" and self.session.current_id == handoff_id:
+            self.queue_panel.select_near(self.queue_panel.last_removed_row)
+
     def on_current_changed(self, detail: HandoffDetail | None) -> None:
+        if detail is None and self.banner.level != "error":
+            self.banner.hide()  # a notice about the previous handoff ("Claimed: …") is stale now
         if detail is None:
             if self.session.current_id:
                 self.card.show_placeholder("Loading…")
@@ -356,7 +374,7 @@ class MainWindow(QMainWindow):
         if current is None:
             self.composer.set_allowed(False, "Select a handoff to read its conversation.")
         elif mine:
-            self.composer.set_allowed(True, OFFLINE_HINT if self._offline else "")
+            self.composer.set_allowed(True, "")  # offline: the strip over the composer says so
         elif current.status == HandoffStatus.RESOLVED:
             self.composer.set_allowed(False, "This handoff is resolved.")
         elif current.claimed_by is not None:

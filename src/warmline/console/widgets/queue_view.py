@@ -304,6 +304,12 @@ class QueuePanel(QWidget):
         self.table.apply_column_widths()
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
 
+        self.offline_strip = QLabel("")
+        self.offline_strip.setObjectName("offlineStrip")
+        self.offline_strip.setWordWrap(True)
+        self.offline_strip.hide()
+        self.last_removed_row = -1  # where the shown handoff was when it left the list
+
         self.empty_label = QLabel("")
         self.empty_label.setObjectName("emptyHint")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -322,6 +328,7 @@ class QueuePanel(QWidget):
         layout.setSpacing(8)
         layout.addLayout(head)
         layout.addWidget(self.filter_edit)
+        layout.addWidget(self.offline_strip)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty_label)
 
@@ -374,8 +381,24 @@ class QueuePanel(QWidget):
         self.table.setCurrentIndex(self.proxy.index(0, 0))
         return True
 
-    def _before_remove(self, *_args: object) -> None:
+    def select_near(self, row: int) -> bool:
+        """Select the row now at this position (the next handoff after one left), else the last."""
+        n = self.proxy.rowCount()
+        if n == 0 or row < 0:
+            return False
+        self.table.setCurrentIndex(self.proxy.index(min(row, n - 1), 0))
+        return True
+
+    def set_offline(self, offline: bool, text: str = "") -> None:
+        """A strip over the table: the queue is not live while the hub is unreachable."""
+        self.offline_strip.setText(text)
+        self.offline_strip.setVisible(offline)
+
+    def _before_remove(self, _parent: QModelIndex, first: int, last: int) -> None:
         self._removing = True
+        current = self.table.currentIndex()
+        if current.isValid() and first <= current.row() <= last:
+            self.last_removed_row = current.row()
 
     def _after_remove(self, *_args: object) -> None:
         self._removing = False

@@ -51,6 +51,8 @@ def pending_line(entry: OutboxEntry) -> str:
     stamp = entry.created_at.astimezone().strftime("%H:%M")
     if entry.state == EntryState.FAILED:
         return f"Not sent: {entry.error or 'the hub refused it'}"
+    if entry.held:
+        return "Held back: an earlier reply here was not sent (retry or discard it first)"
     if entry.state == EntryState.WAITING:
         what = "Waiting for connection" if entry.status in (0, None) else f"Hub busy ({entry.status})"
         if entry.retry_at:
