@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "console": "warmline.console.commands:console",
     "catalog": "warmline.catalog.commands:catalog",
     "eval": "warmline.escalation.commands:eval_command",
+    "escalation": "warmline.escalation.commands:escalation_group",
     "simulate": "warmline.sim.commands:simulate",
     "widget": "warmline.buyer.commands:widget",
 }

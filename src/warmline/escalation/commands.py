@@ -58,3 +58,41 @@ async def _run(conversations: list, policy: Policy, database_url: str | None):
             return await evaluate(engine, conversations)
         finally:
             await db_engine.dispose()
+
+
+@click.group(name="escalation")
+def escalation_group() -> None:
+    """The escalation engine's learned parts."""
+
+
+@escalation_group.command(name="train")
+@click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Labelled buyer turns (default: resources/escalation/training.jsonl).")  # fmt: skip
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: resources/escalation/intent-model.json).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the cross-validated figures as JSON.")
+def train_command(data: Path | None, out: Path | None, as_json: bool) -> None:
+    """Train the intent classifier (deterministic) and print cross-validated figures."""
+    from warmline.escalation.training import check_scorer, load_turns, train, write_model
+    from warmline.resources import resource_path
+
+    data = data or resource_path("escalation", "training.jsonl")
+    out = out or resource_path("escalation", "intent-model.json")
+    result = train(data)
+    texts, _ = load_turns(data)
+    drift = check_scorer(result.model, texts)
+    if drift > 1e-6:
+        raise click.ClickException(f"numpy scorer differs from scikit-learn by {drift:g}")
+    write_model(result.model, out)
+    if as_json:
+        click.echo(json.dumps({"version": result.model["version"], "turns": result.n_turns, **result.cv}))
+        return
+    click.echo(f"model {result.model['version']} -> {out} ({out.stat().st_size // 1024} KiB)")
+    click.echo(f"{result.n_turns} turns, {len(result.model['classes'])} intents; 5-fold cross-validated:")
+    click.echo(f"accuracy {result.cv['accuracy']:.3f}")
+    click.echo(f"{'intent':<24}{'precision':>10}{'recall':>8}{'n':>6}")
+    for name, row in result.cv["per_intent"].items():
+        click.echo(f"{name:<24}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['support']:>6}")
+    cal = result.cv["calibration"]
+    bins = [f"{b['bin']}: {b['mean_p']:.2f}/{b['observed']:.2f} (n={b['n']})" for b in cal]
+    click.echo("calibration (mean predicted / observed): " + "; ".join(bins))
