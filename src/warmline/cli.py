@@ -17,7 +17,7 @@ import click
 COMMANDS: dict[str, str] = {
     "demo": "warmline.demo:demo",
     "hub": "warmline.cli:hub_with_demo",
-    "agents": "warmline.hub.commands:agents",
+    "agents": "warmline.hub.signin_commands:agents",  # + signin-code
     "bots": "warmline.hub.commands:bots",
     "db": "warmline.hub.commands:db",
     "console": "warmline.console.commands:console",

@@ -65,7 +65,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 }
 
 # Routers other features add; each is included when its module exists.
-OPTIONAL_ROUTERS = ("warmline.hub.api.catalog", "warmline.hub.api.escalation")
+OPTIONAL_ROUTERS = ("warmline.hub.api.catalog", "warmline.hub.api.escalation", "warmline.hub.api.signin")
 
 
 def optional_routers() -> list[APIRouter]:

@@ -31,6 +31,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "warmline.hub.store.tables",
     "warmline.catalog.tables",
     "warmline.buyer.tables",
+    "warmline.hub.signin",
 )
 
 
