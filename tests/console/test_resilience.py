@@ -275,11 +275,22 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         agent_post("anna", "release")
         agent_post("bob", "claim")
         proxy.restore()
-        await wait_until(lambda: len(failed()) == 3, "all three replies refused")
+        await wait_until(lambda: len(failed()) == 1, "the first reply refused")
         reason = failed()[0].error
         assert "Bob Ng" in reason, reason
         assert failed()[0].status == 409
-        assert "3 not sent" in window.outbox_label.text()
+        # the later two are held back behind it (never sent out of order), not refused
+        await wait_until(lambda: all(e.held for e in pending(window)[1:]), "the later replies held back")
+        held = pending(window)[1:]
+        assert [e.body for e in held] == [drop, third]
+        status = window.outbox_label.text()
+        assert "1 not sent" in status and "2 replies waiting" in status, status
+        held_tip = (
+            window.transcript.model()
+            .index(window.session.transcript.row_for_key(held[0].key), 0)
+            .data(Qt.ItemDataRole.ToolTipRole)
+        )
+        assert held_tip.startswith("Held back"), held_tip
         assert (
             window.transcript.model()
             .index(window.session.transcript.row_for_key(failed()[0].key), 0)
@@ -289,10 +300,10 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         assert not window.transcript.viewport().grab().isNull()
         assert keep not in [m.body for m in data.messages(conv)]
 
-        keep_key, drop_key, _third_key = (e.key for e in failed())
+        keep_key, drop_key, _third_key = (e.key for e in pending(window))
         click(keep_key, "copy")
         assert QGuiApplication.clipboard().text() == keep
-        click(drop_key, "discard")
+        window.transcript.trigger("discard", drop_key)  # a held reply can be discarded too
         assert [e.body for e in pending(window)] == [keep, third]
         assert window.session.outbox.get(drop_key) is None
 
@@ -303,9 +314,7 @@ def test_refused_reply_is_failed_with_reason_then_copy_discard_and_retry(data, p
         await wait_until(lambda: window.session.is_mine(), "anna holds it again")
         click(keep_key, "retry")
         await wait_until(lambda: keep in bodies(window), "the retried reply went out")
-        assert [e.body for e in pending(window)] == [third]  # still refused: not retried yet
-        QTest.keyClick(window, Qt.Key.Key_U, CTRL | Qt.KeyboardModifier.ShiftModifier)  # retry the rest
-        await wait_until(lambda: not pending(window), "the rest went out")
+        await wait_until(lambda: not pending(window), "what it held back went out after it")
         on_hub = [m.body for m in data.messages(conv)]
         assert on_hub.count(keep) == 1 and on_hub.count(third) == 1 and drop not in on_hub
         assert on_hub.index(keep) < on_hub.index(third)

@@ -56,8 +56,11 @@ class Attention(QObject):
         """Start tracking a conversation I hold; known messages set its waiting clock (and, when it
         is not open, count the buyer turns after my last reply as unread)."""
         state = self._by_conv.setdefault(conversation_id, ConversationAttention())
+        fresh = ConversationAttention()  # a transcript is the whole truth up to its last seq
         for m in sorted(messages, key=lambda m: m.seq):
-            self._see(state, m, count=conversation_id != self.open_conversation)
+            self._see(fresh, m, count=conversation_id != self.open_conversation)
+        if fresh.last_seq >= state.last_seq:
+            self._by_conv[conversation_id] = fresh
         self._changed(conversation_id)
 
     def drop(self, conversation_id: str) -> None:

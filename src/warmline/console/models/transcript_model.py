@@ -224,6 +224,8 @@ class TranscriptModel(QAbstractListModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 if entry.state == EntryState.FAILED:
                     return f"Not sent: {entry.error}"
+                if entry.held:
+                    return "Held back: an earlier reply to this conversation was not sent"
                 return entry.error or "Sending…"
             if role in (InternalRole, HighlightRole):
                 return False
