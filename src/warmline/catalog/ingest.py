@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sys
 import time
@@ -29,8 +30,11 @@ from warmline.catalog.models import DocKind, Lifecycle, RelationKind
 from warmline.catalog.units import (
     ATTRIBUTES,
     DIMENSIONS,
+    MAX_DIGITS,
+    MAX_MAGNITUDE,
     QuantityError,
     attribute_key,
+    is_plain_text,
     parse_quantity,
     unit_for,
 )
@@ -39,6 +43,14 @@ TABLE_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson"}
 DOC_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".pdf"}
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/\-+#()]*$")
 CHUNK = 500
+# Column widths of the catalog tables (tables.py): longer text is refused as a bad row, on
+# every database (PostgreSQL would otherwise stop the run with its own error; SQLite keeps it).
+MAX_SKU = 100
+MAX_NAME = 300
+MAX_MANUFACTURER = 200
+MAX_ORIGIN = 300  # a file's path inside the ingested folder
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1}}}")
+NOT_TEXT = "contains a NUL character or a lone surrogate (not text)"
 BOOL_TEXT = {"yes": "yes", "true": "yes", "y": "yes", "no": "no", "false": "no", "n": "no"}
 
 
@@ -131,12 +143,20 @@ def make_attribute(name: str, raw: Any, unit: str = "") -> AttrRecord:
         raw = raw.get("value")
         if raw is None:
             raise ValueError("has no 'value'")
+        if isinstance(raw, bool):
+            raw = "yes" if raw else "no"
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ValueError(f"{raw!r} is not a finite number")  # JSON NaN, Infinity, 1e999
     text = str(raw).strip()
     if not text:
         raise ValueError("is empty")
+    if not is_plain_text(text) or not is_plain_text(unit):
+        raise ValueError(NOT_TEXT)
     if len(text) > 500:
         raise ValueError("is longer than 500 characters")
     dimension = spec.dimension if spec else None
+    if (dimension or unit) and _LONG_NUMBER.search(text):
+        raise ValueError(f"{_quoted(text)} is out of range (a number with more than {MAX_DIGITS} digits)")
     if unit:
         try:
             u = unit_for(unit)
@@ -153,9 +173,9 @@ def make_attribute(name: str, raw: Any, unit: str = "") -> AttrRecord:
             try:
                 own = parse_quantity(text)
             except QuantityError:
-                raise ValueError(f"{text!r} is not a number in {unit}") from None
+                raise ValueError(f"{_quoted(text)} is not a number in {unit}") from None
             if own.dimension != u.dimension:
-                raise ValueError(f"{text!r} is {own.dimension}, not {u.dimension} ({unit})")
+                raise ValueError(f"{_quoted(text)} is {own.dimension}, not {u.dimension} ({unit})")
     if dimension is None:
         # Free text, unless it plainly carries a unit ("12 mm" in an attribute we do not know).
         try:
@@ -169,7 +189,10 @@ def make_attribute(name: str, raw: Any, unit: str = "") -> AttrRecord:
             q = parse_quantity(text, dimension=dimension)
         except QuantityError as exc:
             want = (spec.unit if spec and spec.unit else DIMENSIONS.get(dimension, ("", ""))[1]) or dimension
-            raise ValueError(f"{text!r} is not read as {key} ({want}): {exc.reason}") from None
+            raise ValueError(f"{_quoted(text)} is not read as {key} ({want}): {exc.reason}") from None
+    for v in (q.lo, q.hi):
+        if not math.isfinite(v) or abs(v) > MAX_MAGNITUDE:
+            raise ValueError(f"{_quoted(text)} is out of range (at most {MAX_MAGNITUDE:g} in SI units)")
     display_unit = (spec.unit if spec and spec.dimension == q.dimension else "") or (unit or q.unit)
     if q.rating is not None:
         shown, display_unit = q.rating, ""
@@ -186,6 +209,11 @@ def make_attribute(name: str, raw: Any, unit: str = "") -> AttrRecord:
         hi=q.hi,
         text_key=(q.rating or "").lower()[:200] or None,
     )
+
+
+def _quoted(text: str, width: int = 60) -> str:
+    """A cell as quoted in an error: repr, cut to ``width`` characters."""
+    return repr(text) if len(text) <= width else repr(text[:width]) + f"… ({len(text)} characters)"
 
 
 def _slug(name: str) -> str:
@@ -234,6 +262,7 @@ class _Collector:
         self.families = set(families)
         self.family_list = families
         self.products: dict[str, ProductRecord] = {}
+        self.keys: dict[str, ProductRecord] = {}  # sku_key -> the first record with it
         self.doc_products: list[ProductRecord] = []
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -247,31 +276,48 @@ class _Collector:
         if not rec.sku:
             self.error(rec.where, "sku", "missing")
             return
-        if len(rec.sku) > 100:
-            self.error(rec.where, "sku", "longer than 100 characters")
+        if len(rec.sku) > MAX_SKU:
+            self.error(rec.where, "sku", f"longer than {MAX_SKU} characters")
             ok = False
         elif not SKU_RE.match(rec.sku):
-            self.error(rec.where, "sku", f"{rec.sku!r} has characters a SKU cannot have")
+            self.error(rec.where, "sku", f"{_quoted(rec.sku)} has characters a SKU cannot have")
             ok = False
         if not rec.name:
             self.error(rec.where, "name", "missing")
             ok = False
-        elif len(rec.name) > 300:
-            self.error(rec.where, "name", "longer than 300 characters")
+        elif len(rec.name) > MAX_NAME:
+            self.error(rec.where, "name", f"longer than {MAX_NAME} characters")
+            ok = False
+        elif not is_plain_text(rec.name):
+            self.error(rec.where, "name", NOT_TEXT)
+            ok = False
+        if len(rec.manufacturer) > MAX_MANUFACTURER:
+            self.error(rec.where, "manufacturer", f"longer than {MAX_MANUFACTURER} characters")
+            ok = False
+        elif not is_plain_text(rec.manufacturer):
+            self.error(rec.where, "manufacturer", NOT_TEXT)
             ok = False
         if not rec.family:
             self.error(rec.where, "family", "missing")
             ok = False
         elif rec.family not in self.families:
             self.error(
-                rec.where, "family", f"unknown family {rec.family!r} (known: {', '.join(self.family_list)})"
+                rec.where,
+                "family",
+                f"unknown family {_quoted(rec.family)} (known: {', '.join(self.family_list)})",
             )
             ok = False
         if rec.status not in {s.value for s in Lifecycle}:
-            self.error(rec.where, "status", f"{rec.status!r} is not one of active, discontinued, superseded")
+            self.error(
+                rec.where, "status", f"{_quoted(rec.status)} is not one of active, discontinued, superseded"
+            )
             ok = False
         if rec.superseded_by:
-            if rec.superseded_by == rec.sku:
+            if not _could_be_sku(rec.superseded_by):
+                self.error(rec.where, "superseded_by", f"{_quoted(rec.superseded_by)} is not a SKU")
+                rec.superseded_by = None  # not looked up in the database
+                ok = False
+            elif rec.superseded_by == rec.sku:
                 self.error(rec.where, "superseded_by", "a product cannot supersede itself")
                 ok = False
             if rec.status in (Lifecycle.ACTIVE.value, Lifecycle.DISCONTINUED.value):
@@ -283,10 +329,26 @@ class _Collector:
             first = self.products[rec.sku].where
             self.error(rec.where, "sku", f"{rec.sku!r} appears twice in this run (first at {first})")
             return
+        key = sku_key(rec.sku)
+        other = self.keys.get(key)
+        if other is not None:  # "DC-1", "dc-1", "DC 1": one SKU to anyone looking it up
+            self.error(
+                rec.where,
+                "sku",
+                f"{rec.sku!r} is the same SKU as {other.sku!r} (at {other.where}) "
+                "once case and punctuation are ignored",
+            )
+            return
+        self.keys[key] = rec
         if ok:
             self.products[rec.sku] = rec
         else:
             self.products.setdefault(rec.sku, rec)
+
+
+def _could_be_sku(text: str) -> bool:
+    """Text that may name a product (so it can be looked up): a SKU's length and characters."""
+    return 0 < len(text) <= MAX_SKU and SKU_RE.match(text) is not None
 
 
 def _cell_dict(header: list[str], row: list[str]) -> dict[str, str]:
@@ -442,8 +504,12 @@ def _native_record(obj: dict[str, Any], origin: str, line: int, col: _Collector)
                 continue
             if k in _RELATION_FIELDS:
                 for target in str(v or "").replace(",", ";").split(";"):
-                    if target.strip():
+                    if not target.strip():
+                        continue
+                    if _could_be_sku(target.strip()):
                         rec.relations.append((k, target.strip(), "", where))
+                    else:
+                        col.error(where, k, f"{_quoted(target.strip())} is not a SKU")
                 continue
             if v is None or (isinstance(v, str) and not v.strip()):
                 continue
@@ -475,10 +541,19 @@ def _native_record(obj: dict[str, Any], origin: str, line: int, col: _Collector)
         kind = str(r.get("kind", ""))
         if kind not in _RELATION_FIELDS:
             col.error(
-                where, f"relations[{i}].kind", f"{kind!r} is not one of {', '.join(sorted(_RELATION_FIELDS))}"
+                where,
+                f"relations[{i}].kind",
+                f"{_quoted(kind)} is not one of {', '.join(sorted(_RELATION_FIELDS))}",
             )
             continue
-        rec.relations.append((kind, r["sku"].strip(), str(r.get("note", ""))[:500], where))
+        note = str(r.get("note", ""))[:500]
+        if not is_plain_text(note):
+            col.error(where, f"relations[{i}].note", NOT_TEXT)
+            continue
+        if not _could_be_sku(r["sku"].strip()):
+            col.error(where, f"relations[{i}].sku", f"{_quoted(r['sku'])} is not a SKU")
+            continue
+        rec.relations.append((kind, r["sku"].strip(), note, where))
     col.add(rec)
 
 
@@ -495,7 +570,12 @@ def _doc_from_obj(d: Any, column: str, where: str, col: _Collector, sku: str) ->
         col.error(where, f"{column}.text", "missing or empty")
         return None
     title = str(d.get("title") or f"{sku} {kind}")[:300]
-    return DocRecord(kind, title, str(d.get("ref", ""))[:500], body, extract_document_attributes(body))
+    ref = str(d.get("ref", ""))[:500]
+    for name, value in (("text", body), ("title", title), ("ref", ref)):
+        if not is_plain_text(value):
+            col.error(where, f"{column}.{name}", NOT_TEXT)
+            return None
+    return DocRecord(kind, title, ref, body, extract_document_attributes(body))
 
 
 def _mapped_record(
@@ -580,6 +660,9 @@ def _read_document(path: Path, origin: str, col: _Collector) -> None:
         except UnicodeDecodeError as exc:
             col.error(where, "file", f"not UTF-8 text ({exc.reason})")
             return
+    if not is_plain_text(body):
+        col.error(where, "text", NOT_TEXT)
+        return
     head: dict[str, str] = {}
     fm = _FRONT_RE.match(body)
     if fm:
@@ -616,6 +699,9 @@ def _read_document(path: Path, origin: str, col: _Collector) -> None:
     title = (head.get("title") or _first_heading(body) or path.stem)[:300]
     attrs = extract_document_attributes(body)
     for sku in [s.strip() for s in skus_text.split(",") if s.strip()]:
+        if not _could_be_sku(sku):
+            col.error(where, "sku", f"{_quoted(sku)} is not a SKU")
+            continue
         rec = ProductRecord(sku=sku, origin=origin, where=where, documents_only=True)
         rec.documents.append(DocRecord(kind, title, head.get("ref", origin)[:500], body, list(attrs)))
         col.doc_products.append(rec)
@@ -649,6 +735,13 @@ def collect(
     col.files = len(files)
     for f in files:
         origin = f.relative_to(root).as_posix() if root.is_dir() else f.name
+        if len(origin) > MAX_ORIGIN or not is_plain_text(origin):
+            reason = f"longer than {MAX_ORIGIN} characters" if len(origin) > MAX_ORIGIN else NOT_TEXT
+            cut = origin if len(origin) <= 80 else f"{origin[:80]}… ({len(origin)} characters)"
+            col.error(f"{cut!r}:1" if reason == NOT_TEXT else f"{cut}:1", "path", reason)
+            if progress:
+                progress(1)
+            continue
         if f.suffix.lower() in TABLE_SUFFIXES:
             rows = _read_table_rows(f, origin, col)
             if mp is not None:
@@ -675,9 +768,19 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 async def _existing_ids(conn: AsyncConnection, skus: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for part in _chunks(sorted(set(skus))):
+    for part in _chunks(sorted({s for s in skus if _could_be_sku(s)})):
         rows = await conn.execute(select(t.products.c.sku, t.products.c.id).where(t.products.c.sku.in_(part)))
         found.update({sku: pid for sku, pid in rows})
+    return found
+
+
+async def _same_keys(conn: AsyncConnection, recs: Iterable[ProductRecord]) -> dict[str, str]:
+    """sku_key -> SKU of products already in the catalog that share a key with ``recs``."""
+    found: dict[str, str] = {}
+    p = t.products
+    for part in _chunks(sorted({sku_key(r.sku) for r in recs if _could_be_sku(r.sku)})):
+        rows = await conn.execute(select(p.c.sku_key, p.c.sku).where(p.c.sku_key.in_(part)))
+        found.update({key: sku for key, sku in rows})
     return found
 
 
@@ -713,7 +816,16 @@ async def ingest_path(
             + list(col.products),
         )
         in_run = set(col.products)
+        taken = await _same_keys(conn, col.products.values())
         for rec in col.products.values():
+            other = taken.get(sku_key(rec.sku))
+            if other is not None and other != rec.sku and other not in in_run:
+                col.error(
+                    rec.where,
+                    "sku",
+                    f"{rec.sku!r} is the same SKU as {other!r} (in the catalog) "
+                    "once case and punctuation are ignored",
+                )
             if rec.superseded_by and rec.superseded_by not in in_run and rec.superseded_by not in known:
                 col.error(rec.where, "superseded_by", f"unknown SKU {rec.superseded_by!r}")
             for kind, target, _note, where in rec.relations:

@@ -60,6 +60,7 @@ from warmline.catalog.models import (
 )
 from warmline.catalog.units import (
     ATTRIBUTES,
+    MAX_MAGNITUDE,
     PRODUCT_FIELDS,
     RATING_DIMENSIONS,
     Constraint,
@@ -467,6 +468,10 @@ class CatalogService:
         out: dict[int, dict[str, _Attr]] = {pid: {} for pid in product_ids}
         # Columns in _stmts()'s order, unpacked (a Row's attribute access costs ~1 µs a column).
         for pid, name, text_, unit, dim, lo, hi, key, kind, title, origin, ref in got:
+            if lo is not None and not -MAX_MAGNITUDE <= lo <= MAX_MAGNITUDE:
+                lo = hi = None  # stored before ingest refused such values (inf, NaN, 1e400)
+            elif hi is not None and not -MAX_MAGNITUDE <= hi <= MAX_MAGNITUDE:
+                lo = hi = None
             v = _Value(name, text_, unit, dim, lo, hi, key, kind, title, ref or origin)
             attrs = out[pid]
             attr = attrs.get(name)

@@ -380,6 +380,8 @@ class Quantity(BaseModel):
 def _fmt(x: float) -> str:
     if x == 0:
         return "0"
+    if not math.isfinite(x):
+        return str(x)  # "inf", "nan": never a catalog value, but never an OverflowError either
     if abs(x) >= 1e6 or abs(x) < 1e-4:
         return f"{x:.4g}"
     r = round(x, max(0, 6 - math.floor(math.log10(abs(x))) - 1))
@@ -395,6 +397,9 @@ MAX_DIGITS = 18
 _SP = r"\s{0,4}"  # optional space inside a quantity ("6 - 10 bar", "20 °C")
 _NUM = rf"[-+−]?\d{{1,{MAX_DIGITS}}}+(?:[.,]\d{{1,{MAX_DIGITS}}}+)?"
 _RANGE_SEP = rf"{_SP}(?:\.\.\.?|…|–|—|-|/|to|bis){_SP}"
+# Largest magnitude of a catalog value in SI units: beyond any real quantity, far from a float's
+# overflow. Ingest refuses more; lookups read a stored value beyond it as no number (issue 19).
+MAX_MAGNITUDE = 1e15
 # Most quantities and ratings read from one text (a longer list is not a buyer's question).
 MAX_EXTRACTED = 200
 
