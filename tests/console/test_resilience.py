@@ -354,3 +354,30 @@ def test_reply_whose_answer_is_lost_is_retried_with_its_key_and_exists_once(data
         assert_thread_is_whole(window)
 
     run(scenario(), timeout=60)
+
+
+def test_assistant_command_typed_offline_waits_for_the_hub_then_runs(data, proxy, console, run):
+    h = data.create_handoff("Offline Lookup AB", skills=["drives"])
+    window = console(proxy.base_url, data.token("anna"))
+    panel = window.assistant
+
+    async def scenario():
+        await open_and_claim(window, h.handoff.id)
+        await cut(proxy, window)
+        request = panel.run_command("gearbox")  # a catalog search, typed while cut off
+        assert request is not None and panel.command.text() == ""
+        key = next(e.key for e in window.session.assist.entries(h.handoff.id) if e.request == request)
+        entry = window.session.assist.entry(key)
+        await wait_until(lambda: entry.waiting_for_hub, "the lookup waits for the hub")
+        await wait_until(lambda: key in panel.cards and panel.settled, "its card")
+        assert "Waiting for the hub" in panel.cards[key].status.text()
+        assert entry.error is None  # not refused with "All connection attempts failed"
+        proxy.restore()
+        await wait_until(lambda: entry.job is not None and entry.job.status.finished, "it ran once back")
+        assert entry.job.status.value == "done" and not entry.waiting_for_hub
+        jobs = data.http.get(
+            f"/v1/handoffs/{h.handoff.id}/assist", headers={"Authorization": f"Bearer {data.token('anna')}"}
+        ).json()["items"]
+        assert len([j for j in jobs if j["kind"] == "search"]) == 1  # sent once, with its key
+
+    run(scenario(), timeout=60)
