@@ -36,8 +36,8 @@ class MemoryKeyring(KeyringBackend):
             raise keyring.errors.PasswordDeleteError(username)
 
 
-@pytest.fixture
-def desktop_env(tmp_path, monkeypatch, qapp, desktops) -> Iterator[Any]:
+@pytest.fixture(name="desktop_env")
+def desktop_env_fixture(tmp_path, monkeypatch, qapp, desktops) -> Iterator[Any]:
     """Settings and outbox under tmp_path; restores the app's style, palette and font after."""
     monkeypatch.setenv("WARMLINE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WARMLINE_OUTBOX_DIR", str(tmp_path / "outbox"))
@@ -48,8 +48,8 @@ def desktop_env(tmp_path, monkeypatch, qapp, desktops) -> Iterator[Any]:
     qapp.setFont(font)
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
+@pytest.fixture(name="memory_keyring")
+def memory_keyring_fixture() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
@@ -79,8 +79,8 @@ class Running:
 _RUNNING: list[Running] = []
 
 
-@pytest.fixture
-def desktops(qloop) -> Iterator[list[Running]]:
+@pytest.fixture(name="desktops")
+def desktops_fixture(qloop) -> Iterator[list[Running]]:
     """Every desktop app a test started is quit and awaited afterwards, passed or failed."""
     _RUNNING.clear()
     yield _RUNNING

@@ -14,7 +14,7 @@ from warmline.console.desktop.notify import in_quiet_hours
 from warmline.console.desktop.settings import Kind, Preferences
 
 from .conftest import wait_until
-from .desktop_helpers import desktop_env, desktops, start_desktop  # noqa: F401
+from .desktop_helpers import desktop_env_fixture, desktops_fixture, start_desktop  # noqa: F401
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("desktop_env")]
 
