@@ -66,6 +66,7 @@ def _remove_sqlite(database_url: str) -> None:
 
 async def prepare_workspace(*, hub_url: str, database_url: str) -> DemoWorkspace:
     """Demo catalog, specialists and a bot, written straight to the hub's database."""
+    from warmline.buyer.keys import ensure_demo_key
     from warmline.catalog.demo import ensure_demo_catalog
     from warmline.hub import service
     from warmline.hub.errors import Conflict
@@ -88,6 +89,7 @@ async def prepare_workspace(*, hub_url: str, database_url: str) -> DemoWorkspace
                     token = await service.issue_agent_token(tx, name=person.name)
                 tokens[person.name] = token
             bot_token = await service.create_bot(tx, name="product-ai")
+            await ensure_demo_key(tx.session, hub_url)  # the web chat on the hub's /demo/shop page
     finally:
         await db.close()
     return DemoWorkspace(hub_url=hub_url, database_url=database_url, bot_token=bot_token, tokens=tokens)
@@ -170,6 +172,7 @@ def _print_workspace(workspace: DemoWorkspace) -> None:
         skills = ",".join(person.skills)
         lines.append(f"  specialist {person.name:<7} {skills:<45} token {workspace.tokens[person.name]}")
     lines.append(f"  bot        product-ai token {workspace.bot_token}")
+    lines.append(f"  be the buyer: {workspace.hub_url}/demo/shop (a product page with the web chat)")
     lines.append(f"  try: warmline console --hub {workspace.hub_url} --token {workspace.tokens['sophie']}")
     click.echo("\n".join(lines), err=True)
 

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
 ]
 REQUIRE_BROWSER = os.environ.get("WARMLINE_REQUIRE_BROWSER") == "1"
 TIMEOUT_MS = 20_000
+QUOTE_TEXT = "I need a quote for 40 units of GX-220 with pricing and lead time"
 
 
 def browser_problem() -> str | None:
@@ -182,7 +183,7 @@ def open_widget_hub(database_url: str) -> Iterator[WidgetHub]:
     shop = ShopServer(hub.base_url)
     http = httpx.Client(base_url=hub.base_url, timeout=20)
     try:
-        _agent, token = hub.create_agent("anna", ["drives", "quotes"], display_name="Anna Berg")
+        _agent, token = hub.create_agent("anna", ["drives", "quotes", "logistics"], display_name="Anna Berg")
         made = WidgetHub(hub, hub.base_url, "", shop, token, "Anna Berg", http)
         made.key = made.add_key(shop.origin)
         made.set_limits("1000/60", "1000/60")

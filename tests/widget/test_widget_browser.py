@@ -79,7 +79,7 @@ def test_ai_answers_escalates_and_the_specialist_joins_live(widget_hub: WidgetHu
     cid = conversation_id(page)
     claim(wh, cid)
     banner.get_by_text("Anna Berg has joined").wait_for()
-    assert "Expertise: Drives, Quotes" in banner.inner_text()
+    assert "Expertise: Drives, Quotes, Logistics" in banner.inner_text()
 
     # typing, specialist -> buyer
     assert wh.agent("POST", f"/v1/conversations/{cid}/typing", json={}).status_code == 204

@@ -95,3 +95,18 @@ async def record_conversation(session: AsyncSession, *, conversation_id: str, ke
         )
     )
     await session.flush()
+
+
+async def ensure_demo_key(session: AsyncSession, hub_url: str) -> str:
+    """The key of the demo shop page the hub serves at /demo/shop (made once, for the hub's origin)."""
+    origin = normalise_origin(hub_url)
+    wanted = {origin}
+    if "://127.0.0.1:" in origin:  # the same page opened as localhost
+        wanted.add(origin.replace("://127.0.0.1:", "://localhost:"))
+    row = await key_by_label(session, DEMO_LABEL)
+    if row is None:
+        return (await add_key(session, origins=sorted(wanted), label=DEMO_LABEL)).key
+    if not wanted <= set(row.origins):
+        row.origins = sorted(wanted | set(row.origins))
+        await session.flush()
+    return row.key

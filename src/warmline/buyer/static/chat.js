@@ -386,7 +386,7 @@
     }
     lines.forEach(function (line) { banner.appendChild(line); });
     if (before !== now) {
-      announce(banner.textContent);
+      announce(lines.map(function (line) { return line.textContent; }).join(" "));
       if (h.status === "resolved") {
         window.dispatchEvent(new CustomEvent("warmline:resolved", { detail: { conversationId: st.cid } }));
         if (RATING_ROUTE) showRating();
