@@ -1,5 +1,5 @@
 """Light, dark and follow-the-system themes switched live; the base font size; high DPI;
-and the window's size, splitters and queue columns remembered between runs.
+and the window's size and splitters remembered between runs.
 
 A theme is two things applied together: a QPalette for everything the QSS does not
 style (menus, dialogs, scroll bars, table text) on the Fusion style, and the console's
@@ -9,7 +9,7 @@ and re-applies when the desktop switches (``QStyleHints.colorSchemeChanged``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStyleFactory, QWidget
 
@@ -24,16 +24,9 @@ def enable_high_dpi() -> None:
 
 
 def system_is_dark(app: QGuiApplication | None = None) -> bool:
+    """The desktop's light/dark setting (Windows, macOS, GNOME, KDE tell Qt); light when unknown."""
     app = app or QGuiApplication.instance()  # type: ignore[assignment]
-    if app is None:
-        return False
-    scheme = app.styleHints().colorScheme()
-    if scheme == Qt.ColorScheme.Dark:
-        return True
-    if scheme == Qt.ColorScheme.Light:
-        return False
-    # Unknown (e.g. offscreen): judge by the platform palette's window colour.
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    return app is not None and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
 def resolve_theme(theme: str, app: QGuiApplication | None = None) -> str:
@@ -119,6 +112,9 @@ class Appearance(QObject):
 
 
 # --- remembered layout -------------------------------------------------------------------
+# The window's geometry and every named splitter. The queue's column widths are not kept:
+# the queue fits them to their content on every change (widgets/queue_view.py), so the
+# queue pane's width (a splitter) is what the user sizes.
 
 
 def _splitters(window: QMainWindow) -> dict[str, QSplitter]:
@@ -126,7 +122,7 @@ def _splitters(window: QMainWindow) -> dict[str, QSplitter]:
 
 
 def restore_layout(window: QMainWindow, settings: DesktopSettings) -> None:
-    """Window size/position, splitter positions and queue column widths from the last run."""
+    """Window size/position and splitter positions from the last run."""
     geometry = settings.blob("geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
@@ -134,22 +130,10 @@ def restore_layout(window: QMainWindow, settings: DesktopSettings) -> None:
         state = settings.blob(f"splitter/{name}")
         if state is not None:
             splitter.restoreState(state)
-    table = getattr(getattr(window, "queue_panel", None), "table", None)
-    columns = settings.blob("queue_columns")
-    if table is not None and columns is not None:
-        header = table.horizontalHeader()
-        count = settings.qsettings.value("layout/queue_column_count")
-        if str(count) == str(header.count()):  # the columns still are the ones saved
-            header.restoreState(columns)
 
 
 def save_layout(window: QMainWindow, settings: DesktopSettings) -> None:
     settings.set_blob("geometry", window.saveGeometry())
     for name, splitter in _splitters(window).items():
         settings.set_blob(f"splitter/{name}", splitter.saveState())
-    table = getattr(getattr(window, "queue_panel", None), "table", None)
-    if table is not None:
-        header = table.horizontalHeader()
-        settings.set_blob("queue_columns", QByteArray(header.saveState()))
-        settings.qsettings.setValue("layout/queue_column_count", header.count())
     settings.sync()

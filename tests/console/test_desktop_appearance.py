@@ -1,0 +1,149 @@
+"""Appearance and the Settings dialog on a live console: light and dark themes switch
+without a restart (both repainted, screenshots kept), the font size scales the style
+sheet, follow-system resolves, Settings (Ctrl+,) stores every choice, and the window's
+size and splitters come back at the next start (the queue's columns fit their content)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtGui import QImage
+
+from warmline.console.desktop.appearance import resolve_theme
+from warmline.console.desktop.settings import DesktopSettings, Kind, Preferences
+from warmline.console.desktop.signin import Credential
+
+from .conftest import wait_until
+from .desktop_helpers import desktop_env_fixture, desktops_fixture, start_desktop, visible_dialog  # noqa: F401
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("desktop_env")]
+
+
+def mean_lightness(image: QImage) -> float:
+    total, n = 0, 0
+    for y in range(0, image.height(), 12):
+        for x in range(0, image.width(), 12):
+            total += image.pixelColor(x, y).lightness()
+            n += 1
+    return total / n
+
+
+async def open_console(data):
+    running = start_desktop(Credential(data.base_url, data.token("anna")))
+    await wait_until(lambda: running.shells and running.window is not None, "the console window")
+    window = running.window
+    await wait_until(
+        lambda: window.queue_panel.proxy.rowCount() > 0 and window.card.handoff is not None,
+        "the queue painted and a handoff shown",
+    )
+    return running
+
+
+def test_theme_switches_live_in_both_palettes(data, run, tmp_path, qapp):
+    data.create_handoff("Theme Test GmbH", skills=["drives"], priority="urgent")
+    data.create_handoff("Second Theme AG", skills=["quotes"])
+
+    async def scenario():
+        running = await open_console(data)
+        window, shell = running.window, running.shell
+        assert shell.appearance.theme == "light"  # offscreen: the system says nothing -> light
+        light = window.grab()
+        assert light.save(str(tmp_path / "light.png"))
+        shell.settings_action.trigger()  # Warmline > Settings… (Ctrl+,)
+        dialog = await wait_until(lambda: visible_dialog("SettingsDialog"), "the settings dialog")
+        dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+        dialog.font_size.setValue(12.0)
+        dialog.apply_button.click()
+        assert shell.appearance.theme == "dark"
+        assert "12pt" in window.styleSheet() and "#111827" in window.styleSheet()
+        assert qapp.palette().color(qapp.palette().ColorRole.Window).lightness() < 60
+        await asyncio.sleep(0.05)
+        dark = window.grab()
+        assert dark.save(str(tmp_path / "dark.png"))
+        dialog.theme.setCurrentIndex(dialog.theme.findData("light"))
+        dialog.font_size.setValue(10.0)
+        dialog.accept()
+        assert not dialog.isVisible()
+        relight = window.grab()
+        running.shell.quit()
+        assert await asyncio.wait_for(running.task, 30) == 0
+        return light.toImage(), dark.toImage(), relight.toImage()
+
+    light, dark, relight = run(scenario())
+    assert mean_lightness(light) > 180, mean_lightness(light)
+    assert mean_lightness(dark) < 90, mean_lightness(dark)
+    assert abs(mean_lightness(relight) - mean_lightness(light)) < 15
+    assert DesktopSettings().preferences().theme == "light"
+
+
+def test_settings_dialog_stores_every_choice(data, run):
+    async def scenario():
+        running = await open_console(data) if data.create_handoff("Prefs AG", skills=["drives"]) else None
+        shell = running.shell
+        assert shell.settings_action.shortcut().toString() == "Ctrl+,"
+        shell.show_settings()
+        dialog = await wait_until(lambda: visible_dialog("SettingsDialog"), "the settings dialog")
+        dialog.theme.setCurrentIndex(dialog.theme.findData("system"))
+        dialog.font_size.setValue(13.0)
+        dialog.kinds[Kind.BUYER_MESSAGE].setChecked(False)
+        dialog.kinds[Kind.MENTION].setChecked(False)
+        dialog.quiet.setChecked(True)
+        dialog.quiet_start.setTime(dialog.quiet_start.time().fromString("20:30", "HH:mm"))
+        dialog.quiet_end.setTime(dialog.quiet_end.time().fromString("06:15", "HH:mm"))
+        dialog.sound.setChecked(True)
+        dialog.close_to_tray.setChecked(False)
+        dialog.accept()
+        assert shell.notifier.prefs.sound and not shell.notifier.prefs.notify[Kind.MENTION]
+        shell.show_settings()  # opens again with what was stored
+        assert shell.settings_dialog.font_size.value() == 13.0 and shell.settings_dialog.quiet.isChecked()
+        shell.settings_dialog.reject()
+        running.window.close()  # close-to-tray off: closing quits
+        assert await asyncio.wait_for(running.task, 30) == 0
+
+    run(scenario())
+    prefs = DesktopSettings().preferences()
+    expected = Preferences(
+        theme="system",
+        font_pt=13.0,
+        notify={k: k not in (Kind.BUYER_MESSAGE, Kind.MENTION) for k in Kind.ALL},
+        quiet_enabled=True,
+        quiet_start="20:30",
+        quiet_end="06:15",
+        sound=True,
+        close_to_tray=False,
+    )
+    assert prefs == expected
+    assert resolve_theme("system") == "light" and resolve_theme("dark") == "dark"
+
+
+def test_window_size_and_splitters_come_back(data, run, qapp):
+    data.create_handoff("Layout AG", skills=["drives"])
+
+    async def first():
+        running = await open_console(data)
+        window = running.window
+        window.resize(1200, 760)
+        await asyncio.sleep(0.05)
+        window.center_split.setSizes([220, 480])
+        await asyncio.sleep(0.05)
+        split = window.center_split.sizes()
+        running.shell.quit()
+        assert await asyncio.wait_for(running.task, 30) == 0
+        return split
+
+    split = run(first())
+
+    async def second():
+        running = await open_console(data)
+        window = running.window
+        # Qt keeps a restored window on the screen: offscreen's screen is 800 px wide, so the
+        # width is clamped there (and then held at the window's minimum); the height fits.
+        screen = qapp.primaryScreen().availableGeometry()
+        assert window.height() == 760
+        assert window.width() == 1200 or screen.width() < 1200
+        assert window.center_split.sizes() == split
+        running.shell.quit()
+        assert await asyncio.wait_for(running.task, 30) == 0
+
+    run(second())
