@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,9 +23,10 @@ from warmline.hub.api import agents, assist, conversations, events, handoffs, me
 from warmline.hub.assist_jobs import AssistRunner
 from warmline.hub.assistant import HubAssistant
 from warmline.hub.auth import PrincipalCache
-from warmline.hub.errors import HubError
+from warmline.hub.errors import HubError, validation_error
 from warmline.hub.events import EventFeed
-from warmline.hub.middleware import BodySizeLimit
+from warmline.hub.inputs import headers_too_large
+from warmline.hub.middleware import BodySizeLimit, InputGuard, reject_header_fields
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database
 from warmline.storage.engine import database_error_types, database_unavailable
@@ -57,6 +60,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     404: {"model": ErrorBody, "description": "unknown id (or route)"},
     409: {"model": ErrorBody, "description": "a conflict: claimed, resolved, taken, open"},
     413: {"model": ErrorBody, "description": "request body too large"},
+    431: {"model": ErrorBody, "description": "over 100 header fields or 16 KiB of them"},
     422: {
         "model": ValidationBody | ErrorBody,
         "description": "a field and the reason; or a refused Idempotency-Key (code idempotency_key_reused)",
@@ -65,7 +69,12 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 }
 
 # Routers other features add; each is included when its module exists.
-OPTIONAL_ROUTERS = ("warmline.hub.api.catalog", "warmline.hub.api.escalation", "warmline.hub.api.signin")
+OPTIONAL_ROUTERS = (
+    "warmline.hub.api.catalog",
+    "warmline.hub.api.escalation",
+    "warmline.hub.api.signin",
+    "warmline.hub.api.history",
+)
 
 
 def optional_routers() -> list[APIRouter]:
@@ -88,9 +97,17 @@ class HubApp(FastAPI):
     A buyer's message POST and the console's event stream are most of the traffic; for
     their common case (see ``FastMessageRoute`` and ``events.answer_fast``) the layers
     every other route goes through cost as much CPU as the work itself. Everything else,
-    and whatever those two decline, goes through the whole app as usual."""
+    and whatever those two decline, goes through the whole app as usual.
+
+    The seam: ``__call__`` below is the only place requests skip the middleware stack,
+    dependency solving and response classes. Justified by benchmarks/hub_post_cpu.py and
+    benchmarks/event_delivery.py (docs/benchmarks.md, "Event delivery": hot routes ahead of
+    FastAPI). ``fast_paths`` False (HubSettings.fast_paths: ``--no-fast-paths``,
+    ``WARMLINE_FAST_PATHS=0``) sends them through the whole app too;
+    tests/hub/test_fast_path.py checks both give the same answers."""
 
     fast_messages: conversations.FastMessageRoute
+    fast_paths: bool = True
     widget_cors: widget.WidgetCors | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,11 +117,16 @@ class HubApp(FastAPI):
                 if gated is None:
                     return  # a preflight, answered
                 send = gated
-            if scope["method"] == "GET" and scope["path"] == "/v1/events":
+            if why := headers_too_large(scope["headers"]):  # before every route, the fast ones too
+                await reject_header_fields(send, why)
+                return
+            if self.openapi_schema is None and scope["path"] == self.openapi_url:
+                await asyncio.to_thread(self.openapi)  # built once: ~0.3 s of CPU, not on the loop
+            if self.fast_paths and scope["method"] == "GET" and scope["path"] == "/v1/events":
                 scope["app"] = self
                 if await events.answer_fast(self, scope, receive, send):
                     return
-            elif (conversation_id := conversations.FastMessageRoute.match(scope)) is not None:
+            elif self.fast_paths and (conversation_id := conversations.FastMessageRoute.match(scope)):
                 await self.fast_messages.handle(scope, receive, send, conversation_id, super().__call__)
                 return
         await super().__call__(scope, receive, send)
@@ -116,7 +138,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, fast_paths=settings.fast_paths)
         await db.start()
         feed = EventFeed(
             db,
@@ -148,7 +170,9 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.principals = PrincipalCache()
+    app.add_middleware(InputGuard)  # (inside BodySizeLimit: the body it reads is bounded)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
 
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
@@ -193,6 +217,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     app.include_router(v1)
     widget.install(app, ERROR_RESPONSES)  # the web widget: files, public start route, CORS
     app.fast_messages = conversations.FastMessageRoute(app, settings.max_request_bytes)
+    app.fast_paths = settings.fast_paths
     return app
 
 
