@@ -20,7 +20,7 @@ from typing import Any
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QMessageLogContext, QObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -167,6 +167,8 @@ async def console_main(
     session.start()
     loop = asyncio.get_running_loop()
     restore_signals = _close_on_signals(loop, window)
+    if os.environ.get("WARMLINE_REPORT_PAINTED"):
+        _report_painted(window, close=os.environ["WARMLINE_REPORT_PAINTED"] == "exit")
 
     side_tasks: list[asyncio.Task[Any]] = []
     if on_loop_started is not None:
@@ -196,6 +198,26 @@ async def console_main(
             print(f"warmline console: background task failed: {r!r}", file=sys.stderr)
             outcome["code"] = outcome["code"] or 1
     return outcome["code"]
+
+
+class _PaintProbe(QObject):
+    """benchmarks/app_start.py: print one line when the queue is first painted with rows."""
+
+    def __init__(self, window: MainWindow, close: bool) -> None:
+        super().__init__(window)
+        self.window, self.close = window, close
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.window.queue_panel.proxy.rowCount() > 0:
+            obj.removeEventFilter(self)
+            print("warmline: queue painted", flush=True)
+            if self.close:
+                QTimer.singleShot(0, self.window.close)
+        return False
+
+
+def _report_painted(window: MainWindow, *, close: bool) -> None:
+    window.queue_panel.table.viewport().installEventFilter(_PaintProbe(window, close))
 
 
 def _close_on_signals(loop: asyncio.AbstractEventLoop, window: MainWindow) -> Callable[[], None]:
