@@ -207,8 +207,11 @@ class Session(SessionAssist, QObject):
             EventType.HANDOFF_CLAIMED,
             EventType.HANDOFF_RELEASED,
             EventType.HANDOFF_RESOLVED,
+            EventType.HANDOFF_UPDATED,
         ):
             self._apply_handoff(event.handoff())
+            if event.type == EventType.HANDOFF_UPDATED and event.handoff_id == self._current_id:
+                self.spawn(self._reload_current(event.handoff_id), "reload-current")
         elif event.type == EventType.MESSAGE_CREATED:
             message = event.message()
             self.transcript.merge([message])
@@ -282,6 +285,18 @@ class Session(SessionAssist, QObject):
         self.current = detail
         self.current_changed.emit(detail)
         self.spawn(self._load_assist(detail), f"assist-{handoff_id}")
+
+    async def _reload_current(self, handoff_id: str) -> None:
+        """The buyer added details and the packet changed: show the new one."""
+        try:
+            detail = await self.client.get_handoff(handoff_id)
+        except HubError as exc:
+            log.info("could not reload %s: %s", handoff_id, exc)
+            return
+        if self._current_id == handoff_id:
+            self.transcript.merge(detail.conversation.messages)
+            self.current = detail
+            self.current_changed.emit(detail)
 
     def is_mine(self, handoff: HandoffSummary | None = None) -> bool:
         """True when I hold this (or the current) handoff."""

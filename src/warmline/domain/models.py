@@ -220,6 +220,7 @@ class EventType(StrEnum):
     HANDOFF_CLAIMED = "handoff.claimed"
     HANDOFF_RELEASED = "handoff.released"
     HANDOFF_RESOLVED = "handoff.resolved"
+    HANDOFF_UPDATED = "handoff.updated"  # the packet or priority changed (the buyer added details)
     AGENT_CREATED = "agent.created"
     ASSIST_STARTED = "assist.started"
     ASSIST_PROGRESS = "assist.progress"

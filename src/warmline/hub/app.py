@@ -27,6 +27,7 @@ from warmline.hub.errors import HubError, validation_error
 from warmline.hub.events import EventFeed
 from warmline.hub.inputs import headers_too_large
 from warmline.hub.middleware import BodySizeLimit, InputGuard, reject_header_fields
+from warmline.hub.packet_refresh import PacketRefresher
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database
 from warmline.storage.engine import database_error_types, database_unavailable
@@ -151,6 +152,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         engine = EscalationEngine(catalog=CatalogService(db.engine), llm=ChatPhraser.from_settings())
         app.state.escalation = (db.engine, engine)  # shared with POST /v1/escalation/decide
         app.state.assistant = assistant = HubAssistant(db, engine)
+        app.state.packets = packets = PacketRefresher(db, engine)
         app.state.assist_runner = assist_runner = AssistRunner.from_settings(db)
         await assist_runner.start()  # jobs a previous process left unfinished are marked failed
         try:
@@ -158,6 +160,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         finally:
             db.bus.close()
             await assistant.aclose()
+            await packets.aclose()
             await assist_runner.aclose()
             await feed.close()
             await db.close()

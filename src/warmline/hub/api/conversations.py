@@ -113,6 +113,10 @@ async def _post_message_once(
     if posted and posted[0].ai_assistant and posted[0].message.author_kind is AuthorKind.BUYER:
         # the hub's product AI answers AI-assisted conversations
         request.app.state.assistant.buyer_turn(conversation_id)
+    if posted and posted[0].message.author_kind is AuthorKind.BUYER:
+        packets = getattr(request.app.state, "packets", None)
+        if packets is not None:  # an open handoff's packet follows what the buyer adds
+            packets.buyer_turn(conversation_id)
     return response
 
 
