@@ -645,6 +645,41 @@ TEMPLATES: dict[str, list[str]] = {
         "cheers",
     ),
 }
+# Second round, written after reading the development set's misses (never the evaluation set):
+# routine questions with words that also occur in live-data and person requests ("deliver",
+# "how many", "do you have", "how long"), short follow-ups, clarification answers and the
+# buyer's own people ("our engineer will send you the drawing").
+TEMPLATES["lookup"] += [
+    "{hi}what flow does {thing} deliver{tail}", "{hi}how much torque does {thing} deliver{tail}", "{hi}what power does {thing} give{tail}",
+    "{hi}how many pins does {thing} have{tail}", "{hi}how many poles on {thing}{tail}", "{hi}do you have {thing} in stainless{tail}",
+    "{hi}do you have this in stainless{tail}", "{hi}is {thing} available in 24 V{tail}", "{hi}does {thing} come in a longer length{tail}",
+    "{hi}how long is {thing}{tail}", "{hi}how fast does {thing} turn{tail}", "{hi}what output does {thing} have{tail}", "{hi}how big is {thing}{tail}",
+    "{hi}is {thing} sealed{tail}", "{hi}what's the max temperature for {thing}{tail}", "{hi}what is {thing} made of{tail}",
+]
+TEMPLATES["recommendation"] += [
+    "{hi}do you have {product_pl} with {attr} around {num}{tail}", "{hi}do you sell {product_pl}{tail}", "{hi}have you got a {product} for {app}{tail}",
+    "{hi}do you have {product_pl}, {num} {unit}{tail}", "{hi}got any {product_pl} for {app}{tail}", "{hi}I'm after a {product} that handles {num} {unit}{tail}",
+    "{hi}got the same one but a size bigger{tail}", "{hi}same as {sku} but bigger{tail}", "{hi}one size up from {thing}{tail}", "{hi}the same in a smaller size{tail}",
+    "{hi}something like {thing} but stronger{tail}", "{hi}same thing with a different thread{tail}",
+]
+TEMPLATES["compatibility"] += [
+    "will it fit{tail}", "does it fit{tail}", "will that work with ours{tail}", "is it compatible{tail}", "would this fit our machine{tail}",
+    "{hi}will {thing} fit{tail}", "{hi}does {thing} suit our {app}{tail}",
+    "{sku}, on our existing {product2}", "the {sku}, with our existing flange", "{thing} on our current mounting plate", "{sku} onto the existing base frame",
+    "the {sku}, our existing B14 flange", "with the {product2} we already have installed",
+]
+TEMPLATES["substitution"] += [
+    "{hi}I need a replacement {product} for our {app}{tail}", "{hi}looking for a replacement {product}{tail}", "{hi}replacement {product} needed for {app}{tail}",
+]
+TEMPLATES["order_intent"] += [
+    "{hi}can someone help me spec this today{tail}", "{hi}help me spec {thing} today, we want to order{tail}", "{hi}we need to spec and buy this today{tail}",
+]
+TEMPLATES["other"] += [
+    "for the farm", "for a greenhouse", "it's for {app}", "{app}, indoors", "outdoors", "two of them", "yes that one", "same as before", "for the new line",
+    "our engineer will send you the drawing", "my colleague will call you with the numbers", "our sales rep told me about it", "the technician says it's fine",
+    "we'll order later, just browsing", "I'll ask my boss", "it runs {num} hours a day", "around {num}", "{app} in a dusty hall",
+    "our maintenance team will install it", "I'll talk to our engineer first", "it's a spare for {app}",
+]
 APPS = [
     "a conveyor",
     "our coolant loop",

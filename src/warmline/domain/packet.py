@@ -118,6 +118,11 @@ class HandoffPacket(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: ReasonCategory
+    secondary_reasons: list[ReasonCategory] = Field(
+        default_factory=list,
+        max_length=len(ReasonCategory),
+        description="other reasons that also applied, in the policy's precedence order (reason is the first)",
+    )
     sub_reason: str = Field(default="", max_length=100, examples=["live_pricing"])
     summary: str = Field(
         min_length=1,

@@ -139,7 +139,8 @@ class AssistPath:
                     unresolved=["which product the buyer means"],
                 )
 
-        certifications = sig.certification_claims(text)
+        reading = cur.reading
+        certifications = reading.certifications if reading is not None else sig.certification_claims(text)
         if certifications and focus:
             # a certification claim is answered only from a certificate or attribute on file
             target = focus[0]

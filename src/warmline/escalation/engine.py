@@ -9,6 +9,7 @@ model the reply is rephrased; its facts are not.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -19,18 +20,19 @@ from warmline.domain.packet import AccountFacts, ReasonCategory, SourceDocument
 from warmline.escalation import phrasing
 from warmline.escalation import signals as sig
 from warmline.escalation.assist import AssistPath
-from warmline.escalation.cues import INTENT_VALUES, PERSON_KIND, PURCHASE_CUES, SYSTEM_DESIGN
-from warmline.escalation.extract import extract_facts
+from warmline.escalation.classifier import IntentModel, default_model
 from warmline.escalation.grounding import CatalogGrounder, CatalogLike
-from warmline.escalation.intents import Intent, classify
+from warmline.escalation.intents import Intent
 from warmline.escalation.models import Decision, Outcome, Turn
 from warmline.escalation.packets import PacketInput, build_packet
 from warmline.escalation.policy import Policy
 from warmline.escalation.query import search_query
+from warmline.escalation.reading import Lexicon, MessageReader, Reading
 from warmline.escalation.routing import route
-from warmline.escalation.state import Proposal, State, TurnInfo, dedupe, intent_signal
+from warmline.escalation.rules import RuleBook, merged_intent
+from warmline.escalation.state import Proposal, State, TurnInfo, dedupe
 from warmline.escalation.taxonomy import FamilyTerms
-from warmline.escalation.text import PhraseSet, tokens
+from warmline.escalation.text import PhraseSet
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +41,31 @@ class EscalationEngine:
     """Chooses answer, clarify, next step or escalate for each buyer turn."""
 
     def __init__(
-        self, policy: Policy | None = None, catalog: CatalogLike | None = None, llm: Any = None
+        self,
+        policy: Policy | None = None,
+        catalog: CatalogLike | None = None,
+        llm: Any = None,
+        *,
+        model: IntentModel | str | None = "default",
+        judge: Any = None,
     ) -> None:
         self.policy = policy or Policy.load()
         self.catalog = catalog
         self.llm = llm
+        self.judge = judge
         self.terms = FamilyTerms.load()
         self.assist = AssistPath(self.policy, catalog)
-        self._regulated = {k: PhraseSet(v) for k, v in self.policy.regulated_terms.items()}
-        self._live = {k: PhraseSet(v) for k, v in self.policy.live_data.items()}
+        self.rules = RuleBook(self.policy)
+        if model == "default":
+            model = default_model() if self.policy.model.enabled else None
+        self.model: IntentModel | None = model if isinstance(model, IntentModel) else None
+        lexicon = Lexicon(
+            regulated={k: PhraseSet(v) for k, v in self.policy.regulated_terms.items()},
+            live={k: PhraseSet(v) for k, v in self.policy.live_data.items()},
+            terms=self.terms,
+            model=self.model,
+        )
+        self.reader = MessageReader(lexicon, self.policy.engine.turn_budget_ms)
 
     async def decide(self, turns: Sequence[Any], account: AccountFacts | None = None) -> Decision:
         """Decide what the AI does with the last buyer turn of this transcript."""
@@ -71,26 +89,29 @@ class EscalationEngine:
         for turn in turns:
             # only buyer turns up to the last one count; later AI/agent turns are context
             if turn.author_kind == AuthorKind.BUYER:
-                facts = extract_facts(turn.body, turn.seq)
+                reading = await self.reader.read(turn.body, turn.seq)
+                facts = reading.facts
                 known, unknown, closest = await grounder.known_skus(turn.body)
                 families = []
                 for sku in known:
                     ev = await grounder.evidence(sku)
                     if ev is not None and ev.family:
                         families.append(ev.family)
-                families += self.terms.families_in(turn.body)
+                families += reading.families
                 buyer.append(
                     TurnInfo(
                         turn=turn,
-                        intent=classify(turn.body),
-                        constraints=facts.constraints,
-                        quantities=facts.quantities,
-                        urgency=facts.urgency,
-                        region=facts.region,
+                        intent=merged_intent(reading.intent, reading.model, self.policy.model),
+                        constraints=list(facts.constraints) if facts else [],
+                        quantities=list(facts.quantities) if facts else [],
+                        urgency=facts.urgency if facts else None,
+                        region=facts.region if facts else None,
                         skus=known,
                         unknown_skus=unknown,
                         closest=closest,
                         families=list(dict.fromkeys(families)),
+                        reading=reading,
+                        rule_intent=reading.intent,
                     )
                 )
             elif turn.author_kind in (AuthorKind.AI, AuthorKind.AGENT):
@@ -106,172 +127,14 @@ class EscalationEngine:
         policy = self.policy
         cur = state.current
         seq = cur.turn.seq
-        text = cur.turn.body
         texts = [sig.TurnText(t.seq, t.author_kind, t.body) for t in state.turns]
-        proposals: list[Proposal] = []
-        observed: list[sig.Signal] = []
-
-        explicit = sig.explicit_request(text, seq)
-        if explicit:
-            proposals.append(
-                Proposal(
-                    Outcome.ESCALATE,
-                    ReasonCategory.EXPLICIT_REQUEST,
-                    self._person_kind(text),
-                    signals=explicit,
-                )
-            )
-
-        # business rules
-        regulated: list[sig.Signal] = []
-        for info in state.buyer:
-            regulated += sig.category_terms(info.turn.body, self._regulated, info.turn.seq)
-        if regulated:
-            first = regulated[0]
-            proposals.append(
-                Proposal(Outcome.ESCALATE, ReasonCategory.POLICY_RULE, str(first.value), signals=regulated)
-            )
-        family = cur.families[0] if cur.families else state.family()
-        for q in cur.quantities:
-            over = sig.quantity_over_threshold(q.amount, family, policy.business.threshold_for(family), seq)
-            if over:
-                proposals.append(
-                    Proposal(
-                        Outcome.ESCALATE,
-                        ReasonCategory.POLICY_RULE,
-                        "quantity_threshold",
-                        signals=over,
-                        context={"quantity": f"{q.amount:g} {q.unit}"},
-                    )
-                )
-                break
-        tier_signals = sig.account_tier(
-            account.tier, account.enterprise, policy.accounts.enterprise_tiers, policy.accounts.assisted_tiers
-        )
-        for s in tier_signals:
-            s.turn = seq
-        observed += tier_signals
-        enterprise = any(s.name == "enterprise_account" for s in tier_signals)
-        assisted = any(s.name == "assisted_tier" for s in tier_signals)
+        ruled = self.rules.propose(state, account, texts)
+        proposals = ruled.proposals
+        observed = list(ruled.observed)
+        observed += _reading_notes(cur.reading)
+        enterprise, assisted, tier_signals = ruled.enterprise, ruled.assisted, ruled.tier_signals
+        del enterprise
         intent = self._current_intent(state)
-        if enterprise and any(
-            cur.intent.has(Intent(i)) for i in policy.accounts.enterprise_intents if i in INTENT_VALUES
-        ):
-            proposals.append(
-                Proposal(
-                    Outcome.ESCALATE,
-                    ReasonCategory.POLICY_RULE,
-                    "enterprise_account",
-                    signals=[s for s in tier_signals if s.name == "enterprise_account"],
-                )
-            )
-
-        # purchase intent (asking after an existing quote is live data, not a new quote)
-        live = sig.live_data_needs(text, self._live, seq)
-        quote_status = any(s.value == "quote_status" for s in live)
-        if cur.intent.has(Intent.QUOTE_REQUEST) and not quote_status:
-            proposals.append(
-                Proposal(
-                    Outcome.ESCALATE,
-                    ReasonCategory.PURCHASE_INTENT,
-                    "quote_request",
-                    signals=[intent_signal(cur, Intent.QUOTE_REQUEST)],
-                )
-            )
-        else:
-            for sub, phrases in PURCHASE_CUES.items():
-                found = phrases.affirmed(text)
-                if sub == "urgent_need" and not (
-                    cur.intent.has(Intent.URGENT_SUPPORT) or "spec" in text.lower()
-                ):
-                    continue
-                if found:
-                    proposals.append(
-                        Proposal(
-                            Outcome.ESCALATE,
-                            ReasonCategory.PURCHASE_INTENT,
-                            sub,
-                            signals=[
-                                sig.Signal(
-                                    name="purchase_intent",
-                                    value=sub,
-                                    detail=f"\u201c{found[0]}\u201d",
-                                    turn=seq,
-                                )
-                            ],
-                        )
-                    )
-                    break
-
-        # live business data
-        if cur.intent.has(Intent.ORDER_STATUS_CHANGE):
-            live.insert(
-                0,
-                sig.Signal(
-                    name="live_data", value="order_status", detail="order status with a change", turn=seq
-                ),
-            )
-        if live:
-            order = ["order_status", "lead_time", "stock", "quote_status", "pricing", "entitlements"]
-            live.sort(key=lambda s: order.index(str(s.value)) if s.value in order else len(order))
-            ctx = {"region": cur.region or ""}
-            proposals.append(
-                Proposal(
-                    Outcome.ESCALATE, ReasonCategory.LIVE_DATA, str(live[0].value), signals=live, context=ctx
-                )
-            )
-
-        # conversation
-        frustrated = sig.frustration(text, seq)
-        if frustrated:
-            proposals.append(
-                Proposal(Outcome.ESCALATE, ReasonCategory.COMPLEXITY, "frustration", signals=frustrated)
-            )
-        rephrased = sig.rephrasing(
-            texts, policy.conversation.rephrase_similarity, policy.conversation.rephrase_times
-        )
-        if rephrased:
-            proposals.append(
-                Proposal(Outcome.ESCALATE, ReasonCategory.COMPLEXITY, "repeated_question", signals=rephrased)
-            )
-        compared = cur.skus if len(cur.skus) > 1 else []
-        if cur.intent.has(Intent.COMPARISON) or len(cur.skus) > policy.conversation.max_compared_products:
-            families = [f for f in cur.families]
-            broad = sig.too_many_products(
-                compared,
-                families if cur.intent.has(Intent.COMPARISON) else [],
-                policy.conversation.max_compared_products,
-                policy.conversation.max_compared_families,
-                seq,
-            )
-            if broad:
-                proposals.append(
-                    Proposal(Outcome.ESCALATE, ReasonCategory.COMPLEXITY, "broad_comparison", signals=broad)
-                )
-        system = SYSTEM_DESIGN.affirmed(text)
-        if system or cur.intent.intent is Intent.COMPLEX_SPECIFICATION:
-            cue = system[0] if system else ", ".join(cur.intent.cues.get(Intent.COMPLEX_SPECIFICATION, []))
-            proposals.append(
-                Proposal(
-                    Outcome.ESCALATE,
-                    ReasonCategory.COMPLEXITY,
-                    "system_design",
-                    signals=[
-                        sig.Signal(
-                            name="complex_specification", value=cue, detail=f"\u201c{cue}\u201d", turn=seq
-                        )
-                    ],
-                )
-            )
-        if cur.intent.intent is Intent.EXCEPTION_HANDLING:
-            proposals.append(
-                Proposal(
-                    Outcome.ESCALATE,
-                    ReasonCategory.COMPLEXITY,
-                    "exception_handling",
-                    signals=[intent_signal(cur, Intent.EXCEPTION_HANDLING)],
-                )
-            )
 
         # the AI's own path: answer, clarify, next step, or low confidence
         base = await self.assist.propose(state, intent, grounder, observed)
@@ -325,7 +188,10 @@ class EscalationEngine:
                 )
                 break
 
-        chosen = self._choose(proposals)
+        chosen, also = self._choose(proposals)
+        if self.judge is not None and policy.judge.mode != "off":
+            chosen, also, judged = await self._consult(chosen, also, state)
+            observed += judged
         # the AI path's own notes count only when it decided, or when it was not itself a handoff
         base_counts = chosen is None or chosen is base or base.outcome is not Outcome.ESCALATE
         all_signals = dedupe(
@@ -343,10 +209,12 @@ class EscalationEngine:
                 signals=all_signals,
                 reply=base.reply,
                 sources=await self._sources(base.focus, grounder, state),
+                confidence=round(1.0 - _escalation_pressure(cur.reading), 4),
             )
-        return await self._escalate(chosen, base, state, account, intent, all_signals, grounder)
+        return await self._escalate(chosen, also, base, state, account, intent, all_signals, grounder)
 
-    def _choose(self, proposals: list[Proposal]) -> Proposal | None:
+    def _choose(self, proposals: list[Proposal]) -> tuple[Proposal | None, list[ReasonCategory]]:
+        """The primary handoff by the policy's precedence, and the other reasons that also apply."""
         order = self.policy.escalate.order
         enabled = [
             p
@@ -356,8 +224,66 @@ class EscalationEngine:
             and self.policy.escalate.enabled(p.reason)
         ]
         if not enabled:
-            return None
-        return min(enabled, key=lambda p: order.index(p.reason))  # type: ignore[arg-type]
+            return None, []
+        ranked = sorted(enabled, key=lambda p: (order.index(p.reason), -p.confidence))  # type: ignore[arg-type]
+        chosen = ranked[0]
+        also = [
+            r for r in dict.fromkeys(p.reason for p in ranked[1:]) if r is not None and r != chosen.reason
+        ]
+        return chosen, also
+
+    async def _consult(
+        self, chosen: Proposal | None, also: list[ReasonCategory], state: State
+    ) -> tuple[Proposal | None, list[ReasonCategory], list[sig.Signal]]:
+        """Ask the language-model judge when the policy says so; combine; fall back on any failure."""
+        rules = self.policy.judge
+        seq = state.current.turn.seq
+        confidence = chosen.confidence if chosen else 1.0 - _escalation_pressure(state.current.reading)
+        firm = chosen is not None and chosen.reason in _FIRM_REASONS
+        if firm or (rules.mode == "tie_break" and confidence >= rules.tie_band):
+            return chosen, also, []
+        if rules.mode == "veto_unnecessary" and chosen is None:
+            return chosen, also, []
+        local = (
+            f"escalate ({chosen.reason}, confidence {confidence:.2f})"
+            if chosen
+            else (f"no handoff (confidence {confidence:.2f})")
+        )
+        transcript = [(t.author_kind.value, t.body) for t in state.turns]
+        try:
+            opinion = await asyncio.wait_for(self.judge.opinion(transcript, local), rules.timeout_seconds)
+        except Exception as exc:  # the judge is optional: any failure keeps the local decision
+            log.warning("language-model judge unavailable, keeping the local decision: %s", exc)
+            note = sig.Signal(name="llm_judge_unavailable", value=rules.mode, detail=str(exc)[:300], turn=seq)
+            return chosen, also, [note]
+        says = f"{opinion.outcome}{f' ({opinion.reason.value})' if opinion.reason else ''}"
+        note = sig.Signal(
+            name="llm_judge",
+            value=says,
+            detail=f"{rules.mode}: judge {says}, confidence {opinion.confidence:.2f}; "
+            f"evidence \u201c{opinion.evidence[:300]}\u201d",
+            turn=seq,
+        )
+        wants = opinion.outcome == "escalate"
+        if rules.mode == "veto_unnecessary":
+            if not wants and opinion.confidence >= rules.veto_confidence:
+                return None, [], [note]
+            return chosen, also, [note]
+        # tie-break: the judge's outcome wins in the uncertain band
+        if wants and chosen is None:
+            reason = opinion.reason or ReasonCategory.COMPLEXITY
+            if self.policy.escalate.enabled(reason):
+                judged = Proposal(
+                    Outcome.ESCALATE,
+                    reason,
+                    "llm_judge",
+                    signals=[note],
+                    confidence=round(opinion.confidence, 4),
+                )
+                return judged, [], []
+        if not wants and chosen is not None:
+            return None, [], [note]
+        return chosen, also, [note]
 
     def _current_intent(self, state: State) -> Intent:
         """The current turn's intent; a bare answer to a question inherits the goal's intent."""
@@ -369,18 +295,12 @@ class EscalationEngine:
                 return info.intent.intent
         return Intent.OTHER
 
-    def _person_kind(self, text: str) -> str:
-        words = " ".join(tokens(text))
-        for kind, cues in PERSON_KIND:
-            if any(c in words for c in cues):
-                return kind
-        return "person"
-
     # --- escalating -------------------------------------------------------------------
 
     async def _escalate(
         self,
         chosen: Proposal,
+        also: list[ReasonCategory],
         base: Proposal,
         state: State,
         account: AccountFacts,
@@ -406,6 +326,7 @@ class EscalationEngine:
             PacketInput(
                 reason=chosen.reason,
                 sub_reason=chosen.sub_reason,
+                secondary=also,
                 summary=summary,
                 state=state,
                 account=account,
@@ -424,7 +345,9 @@ class EscalationEngine:
         return Decision(
             outcome=Outcome.ESCALATE,
             reason=chosen.reason,
+            secondary_reasons=also,
             sub_reason=chosen.sub_reason,
+            confidence=chosen.confidence,
             intent=intent.value,
             turn=state.current.turn.seq,
             signals=all_signals,
@@ -475,3 +398,44 @@ def _keeps_facts(original: str, rephrased: str, outcome: Outcome) -> bool:
     if any(f not in rephrased for f in facts):
         return False
     return rephrased.strip().endswith("?") == (outcome is Outcome.CLARIFY)
+
+
+# Reasons a judge never overturns: the buyer asked for a person, or a configured rule applies.
+_FIRM_REASONS = (ReasonCategory.EXPLICIT_REQUEST, ReasonCategory.POLICY_RULE)
+# Model classes whose probability argues for a handoff (the decision's confidence when it stays).
+ESCALATION_CLASSES = (
+    "person_request",
+    "quote_request",
+    "order_intent",
+    "stock",
+    "pricing",
+    "lead_time",
+    "order_status",
+    "order_change",
+    "complex_specification",
+    "exception_handling",
+    "regulated",
+    "frustration",
+)
+
+
+def _escalation_pressure(reading: Reading | None) -> float:
+    """The model's strongest probability for an escalation-sensitive intent on this turn."""
+    if reading is None or reading.model is None:
+        return 0.0
+    return max(reading.model.p(c) for c in ESCALATION_CLASSES)
+
+
+def _reading_notes(reading: Reading | None) -> list[sig.Signal]:
+    """Say so when the message could not be read whole within the budget, and what was skipped."""
+    if reading is None or not reading.skipped:
+        return []
+    return [
+        sig.Signal(
+            name="reading_budget_exceeded",
+            value=",".join(reading.skipped),
+            detail=f"message not read whole within {reading.budget_ms:g} ms; decided without: "
+            f"{', '.join(reading.skipped)}",
+            turn=reading.seq,
+        )
+    ]

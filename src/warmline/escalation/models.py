@@ -51,7 +51,13 @@ class Decision(BaseModel):
 
     outcome: Outcome
     reason: ReasonCategory | None = None
+    secondary_reasons: list[ReasonCategory] = Field(
+        default_factory=list, description="other reasons that also applied, in precedence order"
+    )
     sub_reason: str = ""
+    confidence: float | None = Field(
+        default=None, description="how sure the engine is of this outcome (rule cue and model combined)"
+    )
     intent: str = "other"
     turn: int | None = Field(default=None, description="seq of the buyer turn this decides")
     signals: list[Signal] = Field(default_factory=list)

@@ -50,6 +50,7 @@ _CURRENT_WORDS = (
 class PacketInput:
     reason: ReasonCategory
     sub_reason: str
+    secondary: list[ReasonCategory]
     summary: str
     state: State
     account: AccountFacts
@@ -109,6 +110,7 @@ def build_packet(data: PacketInput) -> HandoffPacket:
         urgency, urgency_turn = urgency_info.urgency, urgency_info.turn.seq
     return HandoffPacket(
         reason=data.reason,
+        secondary_reasons=list(data.secondary),
         sub_reason=data.sub_reason,
         summary=data.summary,
         goal=goal_info.turn.body.strip()[:2000],

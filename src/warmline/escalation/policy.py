@@ -80,6 +80,37 @@ class AccountRules(_Section):
     priority_tiers: list[str] = Field(default_factory=list)
 
 
+class ModelRules(_Section):
+    """How the learned intent layer (``classifier.py``) combines with the rule signals."""
+
+    enabled: bool = True
+    # An escalation-sensitive intent counts when its combined confidence reaches this.
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    # What a matching rule cue (a phrase list hit) contributes on its own.
+    rule_confidence: float = Field(default=0.8, ge=0, le=1)
+    # A routine intent (lookup, comparison, ...) from the model replaces "other" from the rules
+    # when its probability reaches this.
+    routine_threshold: float = Field(default=0.6, gt=0, lt=1)
+
+
+class JudgeRules(_Section):
+    """The optional language-model judge (``judge.py``): off, tie-break or veto-unnecessary."""
+
+    mode: str = Field(default="off", pattern="^(off|tie_break|veto_unnecessary)$")
+    # tie_break: the judge decides only when the local decision's confidence is below this.
+    tie_band: float = Field(default=0.65, gt=0, le=1)
+    # veto_unnecessary: the judge's "no handoff" overrides the engine at or above this confidence,
+    # never for explicit requests or policy rules.
+    veto_confidence: float = Field(default=0.8, gt=0, le=1)
+    timeout_seconds: float = Field(default=4.0, gt=0, le=60)
+
+
+class EngineRules(_Section):
+    # CPU budget for reading one new buyer message (off the event loop); on overrun the engine
+    # decides from the parts that finished and says so in the signals.
+    turn_budget_ms: float = Field(default=400, gt=0, le=60_000)
+
+
 class Policy(BaseModel):
     """Everything the engine's decisions depend on that a workspace may want to change."""
 
@@ -90,6 +121,9 @@ class Policy(BaseModel):
     conversation: ConversationRules = Field(default_factory=ConversationRules)
     business: BusinessRules = Field(default_factory=BusinessRules)
     accounts: AccountRules = Field(default_factory=AccountRules)
+    model: ModelRules = Field(default_factory=ModelRules)
+    judge: JudgeRules = Field(default_factory=JudgeRules)
+    engine: EngineRules = Field(default_factory=EngineRules)
     # category -> cue phrases (atex, safety_critical, food_contact, ...)
     regulated: dict[str, list[str]] = Field(default_factory=dict)
     # sub-reason -> cue phrases (stock, pricing, lead_time, quote_status, entitlements)

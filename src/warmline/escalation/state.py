@@ -8,6 +8,7 @@ them has to import another for these types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from warmline.domain.packet import Constraint, Quantity, ReasonCategory
 from warmline.escalation import signals as sig
@@ -29,6 +30,9 @@ class TurnInfo:
     unknown_skus: list[str]
     closest: dict[str, list[str]]
     families: list[str]
+    # the message's text-only reading (``reading.Reading``) and the cue rules' intent alone
+    reading: Any = None
+    rule_intent: IntentResult | None = None
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Proposal:
     context: dict[str, str] = field(default_factory=dict)
     focus: list[str] = field(default_factory=list)  # SKUs the outcome is about
     unresolved: list[str] = field(default_factory=list)
+    # how sure the source is (rule cue and model combined; 1.0 for catalog and policy facts)
+    confidence: float = 1.0
 
 
 def intent_signal(info: TurnInfo, intent: Intent) -> sig.Signal:
