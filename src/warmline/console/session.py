@@ -65,6 +65,8 @@ class Session(SessionAssist, QObject):
     outbox_changed = Signal(int, int)  # replies waiting to be sent, replies refused (failed)
     acted = Signal(str, str)  # action (claim|release|resolve), handoff id: the hub accepted it
     sku_hits = Signal(str, object)  # assistant completion: prefix, list of catalog hits (dicts)
+    history_found = Signal(str, object)  # History view: the query, and its HistoryPage (None: failed)
+    reopened = Signal(str)  # handoff id: a resolved conversation is mine again
 
     def __init__(
         self,
@@ -89,6 +91,7 @@ class Session(SessionAssist, QObject):
         self.assist = AssistModel(self)
         self.auto_assist_delay = AUTO_ASSIST_DELAY
         self._sku_search: asyncio.Task[Any] | None = None
+        self._history_search: asyncio.Task[Any] | None = None
         self.assist_checked: set[str] = set()  # handoffs whose earlier/automatic lookups were handled
         self.me: Agent | None = None
         self.stream: EventStream | None = None
@@ -413,6 +416,37 @@ class Session(SessionAssist, QObject):
     def pending_replies(self) -> list[OutboxEntry]:
         """Every reply in the outbox (all conversations), oldest first."""
         return self.outbox.entries() if self.outbox is not None else []
+
+    # --- history ---------------------------------------------------------------------------
+
+    def find_history(self, q: str, status: str | None = None) -> None:
+        """Search past and present conversations (the latest search wins: history_found)."""
+        if self._history_search is not None and not self._history_search.done():
+            self._history_search.cancel()
+        self._history_search = self.spawn(self._find_history(q, status), "history")
+
+    async def _find_history(self, q: str, status: str | None) -> None:
+        try:
+            page = await self.client.find_conversations(q, status=status)
+        except HubError as exc:
+            self.notice.emit("error", f"Could not search the history: {exc.message}")
+            self.history_found.emit(q, None)
+            return
+        self.history_found.emit(q, page)
+
+    def reopen(self, conversation_id: str) -> None:
+        """The buyer wrote again after Resolve: a new handoff for this conversation, claimed by me."""
+        self.spawn(self._reopen(conversation_id), "reopen")
+
+    async def _reopen(self, conversation_id: str) -> None:
+        try:
+            handoff = await self.client.reopen(conversation_id)
+        except HubError as exc:
+            self.notice.emit("error", f"Could not reopen: {exc.message}")
+            return
+        self._apply_handoff(handoff)
+        self.notice.emit("success", f"Reopened: {handoff.buyer_company}.")
+        self.reopened.emit(handoff.id)
 
     # --- the outbox ----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import httpx
 
 from warmline.console.client.backoff import full_jitter
 from warmline.domain.assist import AssistJob, AssistJobPage, AssistRequest
+from warmline.domain.history import HistoryPage
 from warmline.domain.models import (
     AgentRef,
     Handoff,
@@ -157,6 +158,23 @@ class HubClient:
             params["q"] = q
         data = await self._request("GET", "/v1/handoffs", params=params, retries=2)
         return HandoffPage.model_validate_json(data)
+
+    async def find_conversations(
+        self, q: str = "", *, status: str | None = None, limit: int = 50
+    ) -> HistoryPage:
+        """The History view: conversations found by company, buyer, SKU or message text."""
+        params: dict[str, Any] = {"limit": limit}
+        if q.strip():
+            params["q"] = q.strip()
+        if status:
+            params["status"] = status
+        data = await self._request("GET", "/v1/conversations", params=params, retries=1)
+        return HistoryPage.model_validate_json(data)
+
+    async def reopen(self, conversation_id: str) -> Handoff:
+        """Reopen a resolved conversation the buyer wrote in again: a new handoff, mine."""
+        data = await self._request("POST", f"/v1/conversations/{conversation_id}/reopen")
+        return Handoff.model_validate_json(data)
 
     async def get_handoff(self, handoff_id: str) -> HandoffDetail:
         """One handoff with its packet and the full transcript."""

@@ -29,6 +29,7 @@ from warmline.console.theme import style_sheet
 from warmline.console.widgets.assistant_panel import AssistantPanel
 from warmline.console.widgets.composer import Composer
 from warmline.console.widgets.elided_label import ElidedLabel
+from warmline.console.widgets.history_view import HistoryView
 from warmline.console.widgets.packet_card import PacketCard
 from warmline.console.widgets.queue_view import QueuePanel
 from warmline.console.widgets.shortcuts_dialog import ShortcutsDialog
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.update_actions()
         self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.history_view: HistoryView | None = None
 
     # --- actions and shortcuts ----------------------------------------------------------
 
@@ -224,6 +226,9 @@ class MainWindow(QMainWindow):
             self.session.retry_failed_replies,
             "Send this conversation's refused replies again",
         )
+        self.history_action = self._action(
+            "&History…", "Ctrl+H", self.show_history, "Find resolved and older conversations"
+        )
         self.help_action = self._action(
             "&Keyboard shortcuts", "F1", self.show_shortcuts, "Keyboard shortcuts"
         )
@@ -233,7 +238,13 @@ class MainWindow(QMainWindow):
         for a in (self.claim_action, self.release_action, self.resolve_action, self.retry_replies_action):
             handoff_menu.addAction(a)
         view_menu = menu.addMenu("&View")
-        for a in (self.filter_action, self.expertise_action, self.focus_queue_action, self.assist_action):
+        for a in (
+            self.filter_action,
+            self.expertise_action,
+            self.focus_queue_action,
+            self.assist_action,
+            self.history_action,
+        ):
             view_menu.addAction(a)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.help_action)
@@ -254,6 +265,21 @@ class MainWindow(QMainWindow):
         if self.shortcuts_dialog is None:
             self.shortcuts_dialog = ShortcutsDialog(self)
         self.shortcuts_dialog.open()
+
+    def show_history(self) -> HistoryView:
+        """The History window (non-modal; one per main window)."""
+        if self.history_view is None:
+            self.history_view = HistoryView(self.session, self)
+            self.history_view.open_requested.connect(self.open_past)
+        self.history_view.show()
+        self.history_view.raise_()
+        return self.history_view
+
+    def open_past(self, handoff_id: str) -> None:
+        """Show a handoff found in the History window (in the queue or not)."""
+        if not self.queue_panel.select_id(handoff_id):
+            self.queue_panel.forget_selection()
+            self.session.select(handoff_id)
 
     def show_about(self) -> None:
         box = QMessageBox(self)
@@ -283,6 +309,7 @@ class MainWindow(QMainWindow):
         self.card.turn_clicked.connect(self.transcript.jump_to_seq)
         s.attention.total_changed.connect(self.show_unread)
         s.acted.connect(self.after_action)
+        s.reopened.connect(self.open_past)
         self.assistant.attach(s)
         self.assistant.insert_requested.connect(self.insert_into_reply)
         self.assistant.notice.connect(self.notify)

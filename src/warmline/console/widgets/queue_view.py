@@ -389,6 +389,11 @@ class QueuePanel(QWidget):
         self.table.setCurrentIndex(self.proxy.index(min(row, n - 1), 0))
         return True
 
+    def forget_selection(self) -> None:
+        """Something outside the queue is shown (a past handoff): no row stays selected."""
+        self._selected_id = None
+        self.table.selectionModel().clear()
+
     def set_offline(self, offline: bool, text: str = "") -> None:
         """A strip over the table: the queue is not live while the hub is unreachable."""
         self.offline_strip.setText(text)

@@ -17,6 +17,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+K", "Assistant command box (/spec, /subs, /acc, /compare, /sum, /draft)"),
     ("Esc", "Leave the command box (back to the reply)"),
     ("Up / Down (in the box)", "Earlier commands"),
+    ("Ctrl+H", "History: find resolved and older conversations, reopen one"),
     ("F1", "This list"),
 ]
 
