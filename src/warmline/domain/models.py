@@ -5,15 +5,34 @@ Pure pydantic, no I/O. The hub serialises these; the console parses them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from warmline.domain.packet import HandoffPacket, Priority, ReasonCategory
 
 MAX_MESSAGE_CHARS = 8000
+
+# Timestamps a client sends must fall in this range (UTC; no offset given = UTC): outside it
+# PostgreSQL stores e.g. year 1 at +05:00 as 1 BC, which no reader can turn back into a
+# datetime. docs/api.md, "Limits".
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _sane_time(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:  # (year 1 at +05:00 has no UTC equivalent in Python's range)
+        utc = EARLIEST.replace(year=1)
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_sane_time)]
 
 
 class AuthorKind(StrEnum):
@@ -122,7 +141,7 @@ class NewMessage(BaseModel):
         default=None, description="bots may post as ai or system; agents and buyers are fixed"
     )
     author_name: str | None = Field(default=None, max_length=200)
-    internal: bool = False
+    internal: StrictBool = Field(default=False, description="true or false only (not \"yes\")")
 
 
 class TranscriptMessage(BaseModel):
@@ -133,7 +152,7 @@ class TranscriptMessage(BaseModel):
     author_kind: AuthorKind
     author_name: str = Field(default="", max_length=200)
     body: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    created_at: datetime | None = None
+    created_at: Timestamp | None = None
 
 
 class NewConversation(BaseModel):
@@ -142,7 +161,7 @@ class NewConversation(BaseModel):
     buyer: Buyer = Field(default_factory=Buyer)
     subject: str = Field(default="", max_length=300)
     messages: list[TranscriptMessage] = Field(default_factory=list, max_length=500)
-    ai_assistant: bool = Field(
+    ai_assistant: StrictBool = Field(
         default=False,
         description=(
             "let the hub's own product AI answer each buyer turn (answer, clarify, next step) "
@@ -163,10 +182,10 @@ class NewHandoff(BaseModel):
         default=None, description="inferred from the packet when left out"
     )
     priority: Priority | None = Field(default=None, description="inferred from the packet when left out")
-    announce: bool = Field(
+    announce: StrictBool = Field(
         default=True, description="post a system message telling the buyer a specialist is joining"
     )
-    escalated_at: datetime | None = Field(
+    escalated_at: Timestamp | None = Field(
         default=None,
         description="when the bot escalated (queue age counts from it); defaults to now, never in the future",
     )

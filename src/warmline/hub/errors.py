@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -61,3 +62,28 @@ async def answer_error(app: Any, request: Any, exc: Exception) -> Any:
         if handler is not None:
             return await handler(request, exc)
     raise exc
+
+
+async def validation_error(_request: Any, exc: RequestValidationError) -> Any:
+    """FastAPI's 422 body, with any echoed ``input`` it cannot send as JSON left out.
+
+    FastAPI's own handler echoes each field's input; a NaN, a lone surrogate or raw bytes
+    that are not UTF-8 there made that answer itself fail (a 500 for a bad request)."""
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.responses import Response
+
+    items = []
+    for error in exc.errors():
+        try:
+            item = jsonable_encoder(error)
+            json.dumps(item, allow_nan=False).encode("utf-8")
+        except (ValueError, TypeError, RecursionError):  # (UnicodeError is a ValueError)
+            item = jsonable_encoder({k: v for k, v in error.items() if k in ("loc", "msg", "type")})
+            item["loc"] = [_safe_text(x) if isinstance(x, str) else x for x in item["loc"]]
+        items.append(item)
+    body = json.dumps({"detail": items}, ensure_ascii=True, allow_nan=False).encode()
+    return Response(body, 422, media_type="application/json")
+
+
+def _safe_text(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -1,10 +1,16 @@
-"""Refuse request bodies over the limit with 413, by Content-Length and by bytes actually read."""
+"""Refusals before any route runs: bodies over the limit (413), header fields over the
+limit (431), and text, numbers or nesting over the hub's input limits (422 naming the field;
+the limits are in ``hub/inputs.py`` and docs/api.md)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import fastapi.routing
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from warmline.hub import inputs
 
 
 class _TooLarge(Exception):
@@ -81,6 +87,97 @@ async def reject_too_large(send: Send, max_bytes: int) -> None:
         {
             "type": "http.response.start",
             "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class InputGuard:
+    """Pure ASGI middleware: 422 naming the field for NUL or lone surrogates in any text
+    (path ids, query values, JSON strings and keys), non-finite or out-of-range numbers,
+    non-UTF-8 or too deeply nested JSON -- for every route, whatever its models say.
+
+    A body is read whole (``BodySizeLimit`` outside has bounded it) and parsed here only when
+    a byte scan says it might break a limit; the route then reads the same bytes."""
+
+    BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problems = []
+        if "\x00" in scope["path"]:
+            problems += inputs.path_problems(scope["path"], _path_params(scope))
+        if scope.get("query_string"):
+            problems += inputs.query_problems(scope["query_string"])
+        if scope["method"] not in self.BODY_METHODS:
+            if problems:
+                await reject_invalid(send, problems)
+            else:
+                await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        chunks = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client left: let the app see it
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body and inputs.needs_check(body):
+            problems += inputs.body_problems(body)
+        if problems:
+            await reject_invalid(send, problems[: inputs.MAX_ERRORS])
+            return
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _path_params(scope: Scope) -> dict[str, Any] | None:
+    """The path parameters of the route ``scope`` goes to (to name the field in a 422)."""
+    routes: Any = getattr(getattr(scope.get("app"), "router", None), "routes", ())
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)  # (FastAPI nests included routers)
+    for route in flatten(routes) if flatten is not None else routes:
+        regex = getattr(route, "path_regex", None)
+        found = regex.match(scope["path"]) if regex is not None else None
+        if found is not None:
+            return found.groupdict()
+    return None
+
+
+async def reject_invalid(send: Send, problems: list[dict[str, Any]]) -> None:
+    """422 in FastAPI's validation shape: ``{"detail": [{"loc", "msg", "type"}]}``."""
+    await _answer(send, 422, {"detail": problems})
+
+
+async def reject_header_fields(send: Send, why: str) -> None:
+    """431 when the header fields are over the limit (``inputs.headers_too_large``)."""
+    detail = {"code": "request_header_fields_too_large", "message": why, "owner": None}
+    await _answer(send, 431, {"detail": detail})
+
+
+async def _answer(send: Send, status: int, content: Any) -> None:
+    body = json.dumps(content, ensure_ascii=True).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

@@ -23,6 +23,7 @@ from warmline.hub import service
 from warmline.hub.auth import DB, BotOnly, Caller, bearer_token, cached_principal
 from warmline.hub.errors import answer_error
 from warmline.hub.idempotency import MAX_KEY_CHARS, request_hash, run_idempotent
+from warmline.hub.inputs import needs_check
 from warmline.hub.middleware import reject_too_large
 from warmline.hub.principal import Principal
 from warmline.hub.store.db import Database, StaleSeq, Tx, uncached
@@ -211,6 +212,8 @@ class FastMessageRoute:
             return None
         caller = cached_principal(request.app, token)
         if caller is None:
+            return None
+        if needs_check(body):  # (NUL, surrogates, odd numbers: the app's InputGuard answers)
             return None
         try:
             spec = NewMessage.model_validate_json(body)
