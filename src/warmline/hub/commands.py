@@ -58,17 +58,30 @@ def make_hub_command(demo_entry: Callable[[], Callable[..., Any]] | None = None)
     @database_option
     @click.option("--log-level", default="info", show_default=True)
     @click.option(
+        "--no-fast-paths",
+        is_flag=True,
+        help="take the plain path for every request (debugging; also WARMLINE_FAST_PATHS=0)",
+    )
+    @click.option(
         "--demo",
         is_flag=True,
         hidden=demo_entry is None,
         help="seed a demo workspace and keep simulated traffic flowing",
     )
-    def hub(host: str | None, port: int | None, database_url: str | None, log_level: str, demo: bool) -> None:
+    def hub(
+        host: str | None,
+        port: int | None,
+        database_url: str | None,
+        log_level: str,
+        no_fast_paths: bool,
+        demo: bool,
+    ) -> None:
         """Run the hub (migrates the database first)."""
         if demo and demo_entry is None:
             raise click.UsageError("--demo is only available through the `warmline` command")
+        fast_paths = False if no_fast_paths else None  # (None: the setting, WARMLINE_FAST_PATHS)
         serve(
-            _settings(host=host, port=port, database_url=database_url),
+            _settings(host=host, port=port, database_url=database_url, fast_paths=fast_paths),
             log_level=log_level,
             on_started=demo_entry() if demo and demo_entry is not None else None,
         )
@@ -94,6 +107,8 @@ def serve(settings: HubSettings, *, log_level: str, on_started: Callable[..., An
             port_ = server.servers[0].sockets[0].getsockname()[1] if server.servers else settings.port
             base_url = f"http://{settings.host}:{port_}"
             click.echo(f"warmline hub on {base_url} (API docs: {base_url}/docs)", err=True)
+            if not settings.fast_paths:
+                click.echo("fast paths off: every request takes the plain path", err=True)
             # Everything loaded so far (catalog, escalation engine, app) lives as long as the
             # process: keep it out of the collector's full passes, each of which walked it
             # all (~0.2 s stop-the-world pauses while serving, measured with gc.callbacks).

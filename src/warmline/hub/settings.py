@@ -19,3 +19,7 @@ class HubSettings(BaseSettings):
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
     sse_keepalive_seconds: float = Field(default=15.0, gt=0)
     sse_poll_seconds: float = Field(default=2.0, gt=0)
+    # False (WARMLINE_FAST_PATHS=0, or `warmline hub --no-fast-paths`): every request takes the
+    # plain path -- no routes ahead of FastAPI's stack, no statements straight on the SQLite
+    # driver, no PostgreSQL commit script -- for debugging; read once, when the hub starts.
+    fast_paths: bool = True

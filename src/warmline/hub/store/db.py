@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from warmline.domain.models import EventType
 from warmline.hub.store import pgscript
-from warmline.hub.store.bus import EventBus, listen_forever
-from warmline.hub.store.fast import FastStatement, run_batch
+from warmline.hub.store.bus import NOTIFY_CHANNEL, EventBus, listen_forever
+from warmline.hub.store.fast import FAST_PATHS_KEY, FastStatement, run_batch
 from warmline.hub.store.tables import EventRow
 from warmline.storage.engine import create_engine
 from warmline.storage.urls import is_sqlite, sqlite_path
@@ -187,15 +187,21 @@ def _queued_insert(table: str, columns: tuple[str, ...]) -> FastStatement:
 class Database:
     """The hub's database: engine, session factory, the writer discipline and the wake-up bus."""
 
-    def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, database_url: str, *, fast_paths: bool = True, **engine_kwargs: Any) -> None:
         self.url = database_url
         self.sqlite = is_sqlite(database_url)
+        # False: every write runs its statements one by one through SQLAlchemy and ends with
+        # the session's COMMIT (no commit script, no position cache, no statements straight
+        # on the SQLite driver: ``fast.FAST_PATHS_KEY``); HubSettings.fast_paths
+        self.fast_paths = fast_paths
         self.engine = create_engine(database_url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={FAST_PATHS_KEY: fast_paths}
+        )
         self.bus = EventBus()
         # PostgreSQL: recent conversations' positions and posters' facts (Tx.cached_conversation)
         self.conversations: OrderedDict[str, CachedConversation] | None = (
-            None if self.sqlite else OrderedDict()
+            None if self.sqlite or not fast_paths else OrderedDict()
         )
         self.stale_positions = 0  # posts whose cached position was taken meanwhile (redone)
         # SQLite has one writer; serialising here avoids "database is locked" and makes
@@ -210,7 +216,9 @@ class Database:
             None
             if self.sqlite
             else async_sessionmaker(
-                self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                info={FAST_PATHS_KEY: fast_paths},
             )
         )
         # Server pids of this process's pooled connections: a NOTIFY one of them sent was
@@ -325,14 +333,17 @@ class Database:
         committed = sent = False
         try:
             async with lock, self.sessions() as session, session.begin():
+                fast = self.fast_paths
                 tx = Tx(
                     session,
-                    deferred=None if self.sqlite else [],
-                    queued=[] if self.sqlite else None,
+                    deferred=[] if fast and not self.sqlite else None,
+                    queued=[] if fast and self.sqlite else None,
                     conversations=None if _UNCACHED.get() else self.conversations,
                 )
                 yield tx
-                if tx.events:
+                if tx.events and not fast:
+                    await self._append_events_plain(tx)
+                elif tx.events:
                     # (on PostgreSQL this commits; the session's own COMMIT is then a no-op, or
                     # ends an empty transaction where the driver could not be told)
                     sent = not self.sqlite
@@ -393,6 +404,30 @@ class Database:
         # from write(), COMMIT go to the server as one script: no hub round trip while the
         # lock is held, however busy the hub's event loop is.
         await self._run_script(tx, tx.events, commit=commit)
+
+    async def _append_events_plain(self, tx: Tx) -> None:
+        """Fast paths off: the events' INSERT through SQLAlchemy inside the transaction (on
+        PostgreSQL after the event-order lock, then NOTIFY), committed by the session's own
+        COMMIT. Their ids are not read back: the event feed reads the log for them."""
+        session = tx.session
+        if not self.sqlite:
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": pgscript.EVENT_LOCK_KEY}
+            )
+        rows = [
+            {
+                "type": str(ev.type),
+                "created_at": ev.created_at,
+                "conversation_id": ev.conversation_id,
+                "handoff_id": ev.handoff_id,
+                "data": ev.data,
+            }
+            for ev in tx.events
+        ]
+        for row in rows:  # one by one: ids in the transaction's order
+            await session.execute(insert(EventRow.__table__), row)
+        if not self.sqlite:
+            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
     async def _run_queued(self, tx: Tx, event: Mapping[str, Any] | None) -> list[Any]:
         """SQLite: the transaction's queued INSERTs (and ``event``, RETURNING its id) in one

@@ -1,5 +1,14 @@
 """Hot-path statements: compiled once, and on SQLite run in one thread round trip.
 
+The seam: ``FastStatement.rows`` and ``run_batch`` are the only places that bypass
+SQLAlchemy's execution (result objects, the aiosqlite adapter's cursor) to call the
+aiosqlite driver directly; everything else goes through ``session.execute``. Justified by
+benchmarks/hub_post_cpu.py (server CPU per delivered message) and benchmarks/load.py
+(docs/benchmarks.md: "Event delivery", "Hub under concurrent load"). Off -- every statement
+through ``session.execute``, one at a time -- for sessions whose ``info[FAST_PATHS_KEY]``
+is False: a hub started with ``--no-fast-paths`` or ``WARMLINE_FAST_PATHS=0``
+(``Database(fast_paths=False)``). tests/hub/test_fast_path.py compares the two.
+
 SQLAlchemy's aiosqlite adapter hands every statement to aiosqlite's worker thread four
 times (open a cursor, execute, fetch, close). Each hand-off wakes that thread and the
 event loop again and trades the GIL: about 60 µs of CPU on an idle machine, much more
@@ -24,6 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 _Processor = Callable[[Any], Any] | None
+
+# Session.info key: False turns this module's driver shortcuts off for that session.
+FAST_PATHS_KEY = "warmline_fast_paths"
+
+
+def fast_session(session: AsyncSession) -> bool:
+    """Whether ``session`` may take the shortcuts (SQLite, and fast paths not turned off)."""
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "sqlite" and session.info.get(FAST_PATHS_KEY, True)
 
 
 class _Compiled:
@@ -88,11 +106,11 @@ class FastStatement:
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
         """Run with ``params``; the result rows (empty for statements that return none)."""
-        bind = session.bind
-        dialect = bind.dialect if bind is not None else None
-        if dialect is None or dialect.name != "sqlite":
+        if not fast_session(session):
             result = await session.execute(self.statement, dict(params))
             return list(result.all()) if result.returns_rows else []
+        assert session.bind is not None
+        dialect = session.bind.dialect
         compiled, args = self._bind(dialect, params)
         driver = await _driver_connection(session)
         try:
@@ -137,9 +155,10 @@ async def run_batch(
     ``FastStatement.rows`` (the first failing statement raises; the caller rolls back)."""
     if not items:
         return []
-    bind = session.bind
-    assert bind is not None and bind.dialect.name == "sqlite"
-    dialect = bind.dialect
+    if not fast_session(session):  # one statement at a time, through SQLAlchemy
+        return [await statement.rows(session, params) for statement, params in items]
+    assert session.bind is not None
+    dialect = session.bind.dialect
     prepared = [(statement, *statement._bind(dialect, params)) for statement, params in items]
     driver = await _driver_connection(session)
     failed: list[tuple[str, list[Any]]] = []
@@ -157,9 +176,7 @@ async def run_batch(
     except sqlite3.Error as error:
         sql, args = failed[0] if failed else ("", [])
         raise sa_exc.DBAPIError.instance(sql, args, error, sqlite3.Error, dialect=dialect) from error
-    return [
-        stmt._decode(compiled, rows) for (stmt, compiled, _), rows in zip(prepared, raw, strict=True)
-    ]
+    return [stmt._decode(compiled, rows) for (stmt, compiled, _), rows in zip(prepared, raw, strict=True)]
 
 
 async def _driver_connection(session: AsyncSession) -> Any:

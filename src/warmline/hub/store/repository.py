@@ -67,7 +67,15 @@ _RESERVE_SEQ = FastStatement(
     .returning(_conversations.last_seq, _conversations.buyer, _conversations.ai_assistant)
 )
 MESSAGE_COLUMNS = (
-    "id", "conversation_id", "seq", "author_kind", "author_name", "agent_id", "body", "internal", "created_at"
+    "id",
+    "conversation_id",
+    "seq",
+    "author_kind",
+    "author_name",
+    "agent_id",
+    "body",
+    "internal",
+    "created_at",
 )
 _INSERT_MESSAGE = FastStatement(insert(MessageRow.__table__), column_keys=MESSAGE_COLUMNS)
 _INSERT_IDEMPOTENCY = FastStatement(
