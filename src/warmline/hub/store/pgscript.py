@@ -3,8 +3,11 @@ simple-query message (deferred INSERTs as literals, the event-order lock, the ev
 NOTIFY, COMMIT) and the asyncpg driver details that let the script end the transaction.
 
 The seam: ``Database._run_script`` (warmline.hub.store.db) is the only caller; it sends
-this script only while fast paths are on (``warmline.hub.fastpaths``). With them off, a
-write runs its statements one by one through SQLAlchemy and commits with a plain COMMIT.
+this script only while fast paths are on (``Database(fast_paths=True)``, the default;
+``HubSettings.fast_paths``: ``WARMLINE_FAST_PATHS=0`` or ``warmline hub --no-fast-paths``
+turn it off). Off, a write runs its statements one by one through SQLAlchemy, takes the
+lock and NOTIFYs with statements of their own, and ends with the session's COMMIT
+(``Database._append_events_plain``); tests/hub/test_fast_path.py compares the two.
 Why: the event-order lock is held for the server's work only, and a message POST costs
 one round trip instead of five to seven (docs/benchmarks.md, "Scale-out" and the
 PostgreSQL message figures of benchmarks/load.py)."""
