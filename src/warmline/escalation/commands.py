@@ -29,7 +29,17 @@ def eval_command() -> None:
 )
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A workspace policy override (TOML).")  # fmt: skip
-def escalation(file: Path, as_json: bool, database_url: str | None, policy_path: Path | None) -> None:
+@click.option("--by-intent", "by_intent", is_flag=True,
+              help="Also print precision/recall per escalation intent (reason).")  # fmt: skip
+@click.option("--no-explain", "no_explain", is_flag=True, help="List misses without per-turn explanations.")
+def escalation(
+    file: Path,
+    as_json: bool,
+    database_url: str | None,
+    policy_path: Path | None,
+    by_intent: bool,
+    no_explain: bool,
+) -> None:
     """Replay FILE's conversations through the engine; print precision, recall, F1 and more."""
     try:
         conversations = load_dataset(file)
@@ -40,7 +50,7 @@ def escalation(file: Path, as_json: bool, database_url: str | None, policy_path:
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=None if not sys.stdout.isatty() else 2))
     else:
-        click.echo(format_report(report))
+        click.echo(format_report(report, by_intent=by_intent, explain=not no_explain))
 
 
 async def _run(conversations: list, policy: Policy, database_url: str | None):

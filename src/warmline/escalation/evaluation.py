@@ -27,6 +27,7 @@ from warmline.domain.packet import AccountFacts, ReasonCategory
 from warmline.escalation.models import Decision, Outcome, Turn
 
 OUTCOMES = [o.value for o in Outcome]
+REASONS = [r.value for r in ReasonCategory]
 
 
 class DatasetError(ValueError):
@@ -160,6 +161,8 @@ class Report:
     turn_correct: int
     confusion: dict[str, dict[str, int]]
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # rows: labelled reason ("none" = stays with the AI), columns: the engine's reason at its handoff
+    reason_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def precision(self) -> float:
@@ -226,8 +229,26 @@ class Report:
                 "turns": self.turn_total,
             },
             "confusion": self.confusion,
+            "reason_confusion": self.reason_confusion,
+            "by_reason": self.by_reason(),
             "failures": self.failures,
         }
+
+    def by_reason(self) -> dict[str, dict[str, float | int]]:
+        """Per escalation reason: precision and recall of "handed off, for this reason"."""
+        out: dict[str, dict[str, float | int]] = {}
+        for reason in REASONS:
+            row = self.reason_confusion.get(reason, {})
+            tp = row.get(reason, 0)
+            labelled = sum(row.values())
+            predicted = sum(r.get(reason, 0) for r in self.reason_confusion.values())
+            out[reason] = {
+                "labelled": labelled,
+                "predicted": predicted,
+                "precision": round(tp / predicted, 4) if predicted else 1.0,
+                "recall": round(tp / labelled, 4) if labelled else 1.0,
+            }
+        return out
 
 
 def score(replays: list[Replay]) -> Report:
@@ -235,11 +256,13 @@ def score(replays: list[Replay]) -> Report:
     tp = fp = fn = tn = reason_correct = unnecessary = late = missed = 0
     turns_late: list[int] = []
     confusion = {e: dict.fromkeys(OUTCOMES, 0) for e in OUTCOMES}
+    reason_confusion = {e: dict.fromkeys([*REASONS, "none"], 0) for e in [*REASONS, "none"]}
     turn_total = turn_correct = 0
     failures: list[dict[str, Any]] = []
     for r in replays:
         expected = r.conversation.expected
         want_at, got_at = expected.escalate_at, r.escalated_at
+        reason_confusion[expected.reason.value if expected.reason else "none"][r.reason or "none"] += 1
         for i, got in enumerate(r.predicted):
             want = expected.outcomes[i].value
             confusion[want][got] += 1
@@ -280,6 +303,7 @@ def score(replays: list[Replay]) -> Report:
                     "expected": [o.value for o in expected.outcomes],
                     "predicted": r.predicted,
                     "sub_reason": r.decisions[got_at].sub_reason if got_at is not None else None,
+                    "turns": _explain(r),
                 }
             )
     return Report(
@@ -297,7 +321,53 @@ def score(replays: list[Replay]) -> Report:
         turn_correct=turn_correct,
         confusion=confusion,
         failures=failures,
+        reason_confusion=reason_confusion,
     )
+
+
+# Signals that explain an outcome best, in the order they are listed for a miss.
+_TELLING = (
+    "explicit_request",
+    "model_intent",
+    "live_data",
+    "purchase_intent",
+    "quantity_over_threshold",
+    "regulated_category",
+    "frustration",
+    "complex_specification",
+    "intent",
+    "clarification_loop",
+    "rephrasing",
+    "weak_retrieval",
+    "unverified_compatibility",
+    "llm_judge",
+    "reading_budget_exceeded",
+)
+
+
+def _explain(r: Replay) -> list[dict[str, Any]]:
+    """Per buyer turn of a miss: what was said, labelled, decided, and the signals behind it."""
+    out = []
+    expected = r.conversation.expected.outcomes
+    for i, decision in enumerate(r.decisions):
+        signals = sorted(
+            (s for s in decision.signals if s.turn in (None, decision.turn)),
+            key=lambda s: _TELLING.index(s.name) if s.name in _TELLING else len(_TELLING),
+        )
+        out.append(
+            {
+                "turn": i,
+                "buyer": r.conversation.buyer_turns[i][:200],
+                "expected": expected[i].value,
+                "decided": decision.outcome.value,
+                "reason": f"{decision.reason.value}/{decision.sub_reason}" if decision.reason else None,
+                "intent": decision.intent,
+                "signals": [
+                    f"{s.name}={s.value}" + (f" ({s.detail[:80]})" if s.detail else "") for s in signals[:4]
+                ],
+            }
+        )
+    return out
 
 
 async def evaluate(engine: Any, conversations: list[LabelledConversation]) -> Report:
@@ -305,7 +375,7 @@ async def evaluate(engine: Any, conversations: list[LabelledConversation]) -> Re
     return score([await replay(engine, c) for c in conversations])
 
 
-def format_report(report: Report) -> str:
+def format_report(report: Report, by_intent: bool = False, explain: bool = True) -> str:
     """The human-readable report `warmline eval escalation` prints."""
     lines = [
         f"conversations      {report.conversations}",
@@ -324,7 +394,33 @@ def format_report(report: Report) -> str:
     ]
     for want in OUTCOMES:
         lines.append(f"{want:<16}" + "".join(f"{report.confusion[want][got]:>11}" for got in OUTCOMES))
+    cols = [*REASONS, "none"]
+    short = {r: r.replace("_", " ")[:11] for r in cols}
+    lines += [
+        "",
+        "reasons (rows: labelled, columns: engine; none = no handoff)",
+        " " * 18 + "".join(f"{short[c]:>12}" for c in cols),
+    ]
+    for want in cols:
+        lines.append(f"{want:<18}" + "".join(f"{report.reason_confusion[want][got]:>12}" for got in cols))
+    if by_intent:
+        lines += ["", "by escalation intent (reason)     labelled  handed off  precision  recall"]
+        for reason, row in report.by_reason().items():
+            lines.append(
+                f"  {reason:<32}{row['labelled']:>8}{row['predicted']:>12}{row['precision']:>11.3f}{row['recall']:>8.3f}"
+            )
     if report.failures:
         lines += ["", f"disagreements ({len(report.failures)}):"]
-        lines += [f"  {f['id']}: {f['problem']}" for f in report.failures]
+        for f in report.failures:
+            lines.append(f"  {f['id']}: {f['problem']}")
+            if explain:
+                for t in f.get("turns", []):
+                    mark = " " if t["expected"] == t["decided"] else "!"
+                    why = f" {t['reason']}" if t["reason"] else ""
+                    lines.append(f"   {mark} turn {t['turn']}: \u201c{t['buyer'][:90]}\u201d")
+                    lines.append(
+                        f"       labelled {t['expected']}, decided {t['decided']}{why} [intent {t['intent']}]"
+                    )
+                    if t["signals"]:
+                        lines.append(f"       signals: {'; '.join(t['signals'])}")
     return "\n".join(lines)
