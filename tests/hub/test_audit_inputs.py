@@ -159,7 +159,10 @@ async def test_numbers_surrogates_and_unreadable_json_answer_422(
 ) -> None:
     ids = await _setup(workspace)
     cid, hid = ids["cid"], ids["hid"]
-    quantity = '{"conversation": {"messages": []}, "packet": {"reason": "purchase_intent", "summary": "s", "quantities": [{"amount": %s}]}}'
+    quantity = (
+        '{"conversation": {"messages": []}, "packet": {"reason": "purchase_intent", "summary": "s", '
+        '"quantities": [{"amount": %s}]}}'
+    )
     bodies: list[tuple[str, str, bytes, list[Any], str]] = [
         (
             "bot",
@@ -269,7 +272,7 @@ async def test_numbers_surrogates_and_unreadable_json_answer_422(
         for value in ("²", "99999999999999999999999", "+5", "1_0"):
             r = await c.get(
                 "/v1/events",
-                headers=[(b"last-event-id", value.encode()), (b"authorization", f"Bearer {workspace.ana}".encode())],
+                headers=[(b"last-event-id", value.encode()), *bearer(workspace.ana).items()],
             )
             assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "last-event-id"], (
                 r.text
