@@ -159,6 +159,7 @@ class WidgetHub:
         """Rate limits of the hub's public start route (its in-memory limiters, replaced)."""
         from warmline.buyer.guard import Rate, RateLimiter
 
+        assert self.hub.app is not None
         self.hub.app.state.widget_limits = (RateLimiter(Rate.parse(per_ip)), RateLimiter(Rate.parse(per_key)))
 
 
@@ -179,12 +180,12 @@ def open_widget_hub(database_url: str) -> Iterator[WidgetHub]:
 
     asyncio.run(ensure_demo_catalog(database_url))
     hub = EmbeddedHub(database_url=database_url)
-    hub.start()
-    shop = ShopServer(hub.base_url)
-    http = httpx.Client(base_url=hub.base_url, timeout=20)
+    base_url = hub.start()
+    shop = ShopServer(base_url)
+    http = httpx.Client(base_url=base_url, timeout=20)
     try:
         _agent, token = hub.create_agent("anna", ["drives", "quotes", "logistics"], display_name="Anna Berg")
-        made = WidgetHub(hub, hub.base_url, "", shop, token, "Anna Berg", http)
+        made = WidgetHub(hub, base_url, "", shop, token, "Anna Berg", http)
         made.key = made.add_key(shop.origin)
         made.set_limits("1000/60", "1000/60")
         yield made

@@ -30,6 +30,7 @@ SIZE_BUDGET = 60 * 1024  # gzipped JS + CSS
 class Hub:
     def __init__(self, hub: EmbeddedHub) -> None:
         self.hub = hub
+        assert hub.base_url is not None and hub.app is not None
         self.http = httpx.Client(base_url=hub.base_url, timeout=20)
         _agent, self.agent_token = hub.create_agent("anna", ["all"], display_name="Anna Berg")
         self.bot_token = hub.create_bot("bot")
@@ -43,6 +44,7 @@ class Hub:
         return self.hub.run(add())
 
     def limits(self, per_ip: str, per_key: str) -> None:
+        assert self.hub.app is not None
         self.hub.app.state.widget_limits = (RateLimiter(Rate.parse(per_ip)), RateLimiter(Rate.parse(per_key)))
 
     def start(self, key: str | None = None, origin: str | None = SHOP) -> httpx.Response:

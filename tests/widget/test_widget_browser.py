@@ -264,7 +264,8 @@ def test_a_360px_phone_and_dark_mode(widget_hub: WidgetHub, browser: Any) -> Non
     try:
         page = open_chat(ctx, wh.shop_url())
         box = page.locator(".wl-panel").bounding_box()
-        assert box is not None and box["x"] >= 0 and box["width"] <= 360 and box["height"] <= 740
+        assert box is not None and box["x"] >= 0  # (rounded: the panel may still be sliding in)
+        assert round(box["width"]) <= 360 and round(box["height"]) <= 740
         say(page, QUESTION)
         page.locator(".wl-msg.wl-ai[data-id]").first.wait_for()
         form = page.locator(".wl-form").bounding_box()

@@ -19,6 +19,7 @@ from .conftest import launch_options, require_browser
 def demo_hub(tmp_path) -> Iterator[tuple[EmbeddedHub, Any]]:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     with EmbeddedHub(database_url=url) as hub:
+        assert hub.base_url is not None
         workspace = asyncio.run(prepare_workspace(hub_url=hub.base_url, database_url=url))
         yield hub, workspace
 

@@ -30,6 +30,8 @@ def turn_refs(decision: Any) -> dict[str, Any]:
             continue
         seen_docs.add(ident)
         sources.append({"title": doc.title, "kind": doc.kind, "sku": doc.sku or "", "ref": doc.ref or ""})
+    if any(d["kind"] != "marketing" for d in sources):  # marketing copy only when nothing else
+        sources = [d for d in sources if d["kind"] != "marketing"]
     packet = decision.packet
     if packet is not None:
         for product in packet.products:

@@ -145,7 +145,18 @@
     scrollDown();
   }
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  var stick = true; /* follow the newest message unless the buyer scrolled up */
+  var dims = "";
+  function scrollDown() {
+    if (stick) log.scrollTop = log.scrollHeight;
+    dims = log.scrollHeight + "x" + log.clientHeight;
+  }
+  log.addEventListener("scroll", function () {
+    var now = log.scrollHeight + "x" + log.clientHeight;
+    if (now !== dims) { dims = now; return; } /* the layout changed; the buyer did not scroll */
+    stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  });
+  if (window.ResizeObserver) new ResizeObserver(function () { scrollDown(); }).observe(log);
 
   function applyRefs(id) {
     var li = byId[id], r = refs[id];
@@ -342,6 +353,7 @@
   function submit(text) {
     var body = text.replace(/\s+$/, "");
     if (!body.trim() || conn === "refused") return;
+    stick = true;
     var item = { key: "wl-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12), body: body };
     mutate(function (s) { (s.queue = s.queue || []).push(item); });
     renderPending(item);

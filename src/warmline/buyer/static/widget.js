@@ -16,10 +16,19 @@
     skuUrl: script.getAttribute("data-sku-url") || "",
     css: base + "/widget/" + files.css
   };
-  ["strings", "app"].forEach(function (role) {
-    var s = document.createElement("script");
-    s.src = base + "/widget/" + files[role];
-    s.async = false; /* in order: strings, then the app */
-    document.head.appendChild(s);
-  });
+  function load() { /* after the page's own load event, so the chat never delays it */
+    var preload = document.createElement("link"); /* fetch the styles alongside the scripts */
+    preload.rel = "preload";
+    preload.as = "style";
+    preload.href = window.WarmlineWidgetConfig.css;
+    document.head.appendChild(preload);
+    ["strings", "app"].forEach(function (role) {
+      var s = document.createElement("script");
+      s.src = base + "/widget/" + files[role];
+      s.async = false; /* in order: strings, then the app */
+      document.head.appendChild(s);
+    });
+  }
+  if (document.readyState === "complete") load();
+  else window.addEventListener("load", load);
 })();
