@@ -106,6 +106,15 @@ def test_a_conversation_needs_a_known_key_and_one_of_its_origins(wh: Hub) -> Non
     ).json()
     assert conversation["ai_assistant"] is True, "the hub's product AI answers widget chats"
     assert conversation["subject"] == "Web chat on shop.example"
+    r = wh.http.post(
+        "/v1/widget/conversations",
+        json={"key": wh.key, "page": "https://shop.example/p/gx-220/?email=a@b.example#x"},
+        headers={"Origin": SHOP},
+    )
+    subject = wh.http.get(
+        f"/v1/conversations/{r.json()['conversation_id']}", headers=wh.buyer(r.json()["buyer_token"])
+    ).json()["subject"]
+    assert subject == "Web chat on shop.example/p/gx-220", "the page's path, never its query"
     assert started["last_event_id"] >= 1
 
     async def recorded() -> Any:

@@ -116,6 +116,21 @@ def _limiters(app: FastAPI) -> tuple[RateLimiter, RateLimiter]:
     return state.widget_limits
 
 
+def _where(origin: str, page: str) -> str:
+    """``shop.example/p/gx-220``: the host, and the page's path when the page is on that origin
+    (never its query string or fragment, which may carry personal data)."""
+    host = urlsplit(origin).hostname or origin
+    parts = urlsplit(page)
+    try:
+        same = (
+            bool(parts.netloc) and widget_keys.normalise_origin(f"{parts.scheme}://{parts.netloc}") == origin
+        )
+    except widget_keys.OriginError:
+        same = False
+    path = parts.path.rstrip("/") if same else ""
+    return host + path
+
+
 def _refused(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         {"detail": {"code": code, "message": message, "owner": None}}, status, headers=headers
@@ -156,10 +171,9 @@ async def start_conversation(request: Request, db: DB, body: WidgetStart) -> Res
         )
     per_ip.hit(ip)
     per_key.hit(key.key)
-    host = urlsplit(origin).hostname or origin
     spec = NewConversation(
         buyer=Buyer(name="Website visitor"),
-        subject=f"Web chat on {host}"[:300],
+        subject=f"Web chat on {_where(origin, body.page)}"[:300],
         ai_assistant=True,
     )
     async with db.write() as tx:
