@@ -56,6 +56,7 @@ def test_open_document_shows_an_unsafe_ref_as_text_and_opens_nothing(qtbot, tmp_
     model = AssistModel()
     panel = AssistantPanel(model)
     qtbot.addWidget(panel)
+    model.setParent(panel)
     panel.open_url = opened.append  # what would go to the desktop
     assert panel.document_folders == [tmp_path]
     result = AssistResult(

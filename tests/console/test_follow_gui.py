@@ -100,7 +100,7 @@ def test_transcript_follows_the_bottom_unless_scrolled_up_then_shows_a_pill(data
     run(scenario())
 
 
-def test_assistant_notes_are_one_line_until_clicked(qapp):
+def test_assistant_notes_are_one_line_until_clicked(qapp, qtbot):
     model = TranscriptModel()
     body = "Spec sheet GX-220\n" + "\n".join(f"rated torque {i}: 220 N·m (datasheet)" for i in range(12))
     model.set_conversation(
@@ -114,6 +114,8 @@ def test_assistant_notes_are_one_line_until_clicked(qapp):
         ],
     )
     view = TranscriptView(model)
+    qtbot.addWidget(view)  # deleted on this thread, never by the cyclic GC on another one
+    model.setParent(view)
     view.resize(600, 700)
     view.show()
     QTest.qWaitForWindowExposed(view)
