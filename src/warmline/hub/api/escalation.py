@@ -2,7 +2,8 @@
 
 A bot posts the transcript so far and the buyer's account; the hub answers with the
 engine's Decision (outcome, reason, signals, reply, packet, skills, priority), grounded
-in the hub's catalog. Deciding stores nothing: the bot then posts the reply, or hands
+in the hub's catalog (the engine's text work runs off the event loop, within a per-message
+budget). Deciding stores nothing: the bot then posts the reply, or hands
 off with ``POST /v1/handoffs`` using the returned packet.
 """
 
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 
 from warmline.catalog.service import CatalogService
 from warmline.escalation.engine import EscalationEngine
+from warmline.escalation.judge import LLMJudge
 from warmline.escalation.llm import ChatPhraser
 from warmline.escalation.models import DecideRequest, Decision
 from warmline.hub.auth import DB, AgentOrBot
@@ -24,7 +26,11 @@ def _engine(request: Request, db: DB) -> EscalationEngine:
     """One engine per app and database (the catalog lives in the hub's database)."""
     cached = getattr(request.app.state, "escalation", None)
     if cached is None or cached[0] is not db.engine:
-        engine = EscalationEngine(catalog=CatalogService(db.engine), llm=ChatPhraser.from_settings())
+        # the engine reads buyer text in a worker thread with a time budget ([engine] turn_budget_ms),
+        # so a long message never stalls this loop; the judge is used only if the policy enables it
+        engine = EscalationEngine(
+            catalog=CatalogService(db.engine), llm=ChatPhraser.from_settings(), judge=LLMJudge.from_settings()
+        )
         cached = (db.engine, engine)
         request.app.state.escalation = cached
     return cached[1]
