@@ -85,3 +85,43 @@ def database_url(request) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say loudly when tests needing PostgreSQL were skipped (a green run then says nothing
+    about PostgreSQL), and print the worst figures of the hub event-loop watchdog
+    (tests/hub/loop_watchdog.py) when tests recorded them."""
+    tr = terminalreporter
+    skipped = [r for r in tr.stats.get("skipped", []) if "PostgreSQL" in _skip_reason(r)]
+    if skipped:
+        tr.section("PostgreSQL NOT TESTED", sep="!", red=True, bold=True)
+        tr.line(
+            f"{len(skipped)} test(s) needing PostgreSQL were SKIPPED: this run says nothing about "
+            f"PostgreSQL ({_skip_reason(skipped[0]).splitlines()[0][:200]})",
+            red=True,
+            bold=True,
+        )
+        for report in skipped[:40]:
+            tr.line(f"  SKIPPED {report.nodeid}", red=True)
+        if len(skipped) > 40:
+            tr.line(f"  ... and {len(skipped) - 40} more", red=True)
+        tr.line("Start PostgreSQL or set WARMLINE_TEST_POSTGRES_URL; WARMLINE_REQUIRE_POSTGRES=1 fails them.")
+    figures: dict[str, dict[str, float]] = {}
+    for reports in tr.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name in ("loop_max_busy_ms", "loop_max_lag_ms"):
+                    figures.setdefault(report.nodeid, {})[name] = value
+    if figures:
+        busy_id = max(figures, key=lambda n: figures[n].get("loop_max_busy_ms", 0))
+        lag_id = max(figures, key=lambda n: figures[n].get("loop_max_lag_ms", 0))
+        tr.write_line(
+            f"hub event-loop watchdog: {len(figures)} test(s); max busy "
+            f"{figures[busy_id].get('loop_max_busy_ms', 0)} ms ({busy_id}); max lag "
+            f"{figures[lag_id].get('loop_max_lag_ms', 0)} ms ({lag_id})"
+        )
