@@ -280,7 +280,7 @@ class EscalationEngine:
                     signals=[note],
                     confidence=round(opinion.confidence, 4),
                 )
-                return judged, [], []
+                return judged, [], [note]
         if not wants and chosen is not None:
             return None, [], [note]
         return chosen, also, [note]
