@@ -112,6 +112,11 @@ async def test_nul_is_refused_in_every_string_field_and_path_id(
             refused(await c.get(path, headers=bearer(workspace.ana)), loc, "string_nul")
         r = await c.post("/v1/handoffs/h%00x/claim", headers=bearer(workspace.ana))
         refused(r, ["path", "handoff_id"], "string_nul")
+        for who in ("bot", "buyer"):  # (cached tokens: the fast message route sees these first)
+            r = await c.post(
+                "/v1/conversations/c%00x/messages", json={"body": "hi"}, headers=bearer(tokens[who])
+            )
+            refused(r, ["path", "conversation_id"], "string_nul")
         # nothing was stored: the conversation reads back as before, on both databases
         r = await c.get(f"/v1/conversations/{cid}", headers=bearer(workspace.bot))
         assert r.status_code == 200 and all("\x00" not in m["body"] for m in r.json()["messages"])

@@ -150,7 +150,7 @@ class FastMessageRoute:
         """The conversation id when ``scope`` is a message POST (else None)."""
         if scope["method"] == "POST":
             found = _MESSAGES_PATH.match(scope["path"])
-            if found:
+            if found and "\x00" not in found.group(1):  # (a NUL id: the app's InputGuard answers)
                 return found.group(1)
         return None
 
