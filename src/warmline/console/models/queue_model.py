@@ -200,7 +200,7 @@ class QueueModel(QAbstractTableModel):
         if not row.mine:
             return ""
         n = self.unread(row)
-        return f"Mine · {n} new" if n else "Mine"
+        return f"{n} new" if n else "Mine"
 
     def waiting_text(self, row: QueueRow) -> str:
         """Queued rows: how long the handoff waits; rows I hold: how long the buyer waits for me."""

@@ -49,6 +49,7 @@ from warmline.console.widgets.assist_bodies import (
     status_text,
     text_html,
 )
+from warmline.console.widgets.elided_label import FlowLayout
 from warmline.console.widgets.wrap_label import WrapLabel
 from warmline.domain.assist import AssistKind, AssistRequest, AssistStatus, Citation
 
@@ -140,14 +141,12 @@ class AssistCard(QFrame):
         for b in (self.insert_button, self.copy_button, self.open_button, self.retry_button):
             b.setCursor(Qt.CursorShape.PointingHandCursor)
         self.actions_row = QWidget()
-        actions = QHBoxLayout(self.actions_row)
+        actions = FlowLayout(self.actions_row, spacing=6)  # buttons wrap whole in a narrow panel
         actions.setContentsMargins(0, 2, 0, 0)
-        actions.setSpacing(6)
         actions.addWidget(self.insert_button)
         actions.addWidget(self.copy_button)
         actions.addWidget(self.open_button)
         actions.addWidget(self.retry_button)
-        actions.addStretch(1)
         self.actions_row.hide()
 
         self._layout = QVBoxLayout(self)

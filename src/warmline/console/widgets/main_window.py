@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.queue_panel)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.assistant)
-        self.main_split.setSizes([580, 500, 360])
+        self.main_split.setSizes([620, 470, 350])  # the queue keeps its columns whole at 1280
         self.main_split.setStretchFactor(0, 4)
         self.main_split.setStretchFactor(1, 5)
         self.main_split.setStretchFactor(2, 2)
@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
         self.transcript.discard_requested.connect(s.discard_reply)
         self.transcript.copied.connect(lambda _text: self.notify("info", "Reply text copied."))
         self.composer.send_requested.connect(s.send)
+        self.composer.edit.textChanged.connect(self._typing)  # the buyer's web widget shows it
+        s.buyer_typing.connect(self.show_buyer_typing)
         self.card.turn_clicked.connect(self.transcript.jump_to_seq)
         s.attention.total_changed.connect(self.show_unread)
         s.acted.connect(self.after_action)
@@ -418,6 +420,16 @@ class MainWindow(QMainWindow):
         if not self.composer.insert_text(text):
             QApplication.clipboard().setText(text)
             self.notify("info", "Claim the handoff to reply; the text is on the clipboard for now.")
+
+    def _typing(self) -> None:
+        if self.composer.edit.toPlainText().strip():
+            self.session.typing()
+
+    def show_buyer_typing(self, conversation_id: str) -> None:
+        """The buyer is typing in the open conversation (web widget): say so for a few seconds."""
+        current = self.session.current
+        if current is not None and current.conversation_id == conversation_id:
+            self.statusBar().showMessage("The buyer is typing…", 6000)
 
     def notify(self, level: str, text: str) -> None:
         self.banner.show_notice(level, text)

@@ -3,8 +3,8 @@
 Columns size from their content: a sample of rows (the first ones shown, and every row I
 hold), never ``resizeColumnsToContents`` over a big model. Company and Expertise share what
 is left, eliding with the whole text in the tooltip; when the pane is too narrow for every
-column, Expertise and then Family are hidden (still in the row's tooltip), so headers and
-chips stay whole. Rows with unread buyer turns are bold with a "Mine · 2 new" chip; the
+column, Expertise, then Family, then Reason are hidden (still in the row's tooltip and the
+card), so headers and chips stay whole. Rows with unread buyer turns are bold with a red "2 new" chip; the
 Waiting column says how long the buyer has been waiting for me.
 """
 
@@ -63,7 +63,7 @@ SAMPLE_ROWS = 200
 PILL_COLUMNS = (COL_STATUS, COL_PRIORITY, COL_REASON)
 CELL_PAD = 22  # item padding plus a little air
 PILL_PAD = 30  # chip padding and inset
-MIN_COMPANY = 110
+MIN_COMPANY = 180  # company names up to this wide stay whole before Reason/Family/Expertise show
 UNREAD_COLORS = ("#DC2626", "#FFFFFF")
 
 
@@ -228,23 +228,26 @@ class QueueView(QTableView):
         has_status = any(model.index(r, COL_STATUS).data() for r in rows)
         self.setColumnHidden(COL_STATUS, not has_status)
         avail = self.viewport().width() or self.width()
-        fixed = [COL_PRIORITY, COL_REASON, COL_AGE] + ([COL_STATUS] if has_status else [])
-        optional = [COL_FAMILY, COL_EXPERTISE]
+        fixed = [COL_PRIORITY, COL_AGE] + ([COL_STATUS] if has_status else [])
+        optional = [COL_REASON, COL_FAMILY, COL_EXPERTISE]  # hidden from the right when narrow
         shown_optional = list(optional)
         while True:
-            used = sum(need[c] for c in fixed) + sum(need[c] for c in shown_optional if c == COL_FAMILY)
+            used = sum(need[c] for c in fixed) + sum(
+                need[c] for c in shown_optional if c in (COL_REASON, COL_FAMILY)
+            )
             rest = avail - used
             wants_expertise = COL_EXPERTISE in shown_optional
             company_min = min(MIN_COMPANY, need[COL_COMPANY])
             if rest - (90 if wants_expertise else 0) >= company_min or not shown_optional:
                 break
-            shown_optional.pop()  # Expertise first, then Family: their text stays in the tooltip
+            shown_optional.pop()  # Expertise, then Family, then Reason: all stay in the tooltip
         for c in optional:
             self.setColumnHidden(c, c not in shown_optional)
         for c in fixed:
             self.setColumnWidth(c, need[c])
-        if COL_FAMILY in shown_optional:
-            self.setColumnWidth(COL_FAMILY, need[COL_FAMILY])
+        for c in (COL_REASON, COL_FAMILY):
+            if c in shown_optional:
+                self.setColumnWidth(c, need[c])
         rest = max(0, rest)
         if COL_EXPERTISE in shown_optional:
             company = min(need[COL_COMPANY], max(rest - need[COL_EXPERTISE], int(rest * 0.6)))

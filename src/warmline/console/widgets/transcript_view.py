@@ -130,7 +130,7 @@ class BubbleDelegate(QStyledItemDelegate):
         flags = WRAP if expanded or not collapsible(m) else Qt.TextFlag.TextSingleLine
         rect = fm.boundingRect(QRect(0, 0, max_text, 100000), flags, text)
         header_h = QFontMetrics(small_font).height() + HEADER_GAP
-        bubble_w = max(rect.width(), 40) + 2 * PAD
+        bubble_w = min(max(rect.width(), 40), max_text) + 2 * PAD  # a collapsed line never overflows
         return bubble_w, rect.height(), header_h
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
@@ -224,7 +224,11 @@ class BubbleDelegate(QStyledItemDelegate):
         text = bubble_text(m, expanded)
         inner = bubble.adjusted(PAD, PAD, -PAD, -PAD)
         if collapsible(m) and not expanded:
-            text = QFontMetrics(body_font).elidedText(text, Qt.TextElideMode.ElideMiddle, inner.width())
+            head, sep, tail = text.partition("  ▸ ")
+            fm = QFontMetrics(body_font)
+            tail = f"{sep}{tail}" if sep else ""
+            room = max(20, inner.width() - fm.horizontalAdvance(tail))
+            text = fm.elidedText(head, Qt.TextElideMode.ElideRight, room) + tail
             painter.drawText(inner, int(Qt.TextFlag.TextSingleLine), text)
         else:
             painter.drawText(inner, int(WRAP), text)
