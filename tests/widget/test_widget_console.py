@@ -112,6 +112,12 @@ def test_buyer_in_chromium_and_specialist_in_the_console(widget_hub, chromium, o
         await wait_until(lambda: window.composer.edit.isEnabled(), "the composer enabled")
         await chromium.call(lambda: page.locator(".wl-banner", has_text="Anna Berg has joined").wait_for())
 
+        # typing, both ways: the buyer types in the page, the console's status bar says so
+        await chromium.call(lambda: page.get_by_label("Your message").press_sequentially("Also", delay=30))
+        await wait_until(
+            lambda: window.statusBar().currentMessage() == "The buyer is typing…",
+            "buyer typing in the console",
+        )
         # the buyer writes again: the console's row and transcript update
         await chromium.call(say("Also: is there a stainless version for the washdown line?"))
 
@@ -127,7 +133,9 @@ def test_buyer_in_chromium_and_specialist_in_the_console(widget_hub, chromium, o
         # the specialist answers from the console: the text appears in the browser
         reply = "Yes: the GX-220-SS is the stainless variant; same flange, I'll add it to the quote."
         window.composer.edit.setFocus()
-        QTest.keyClicks(window.composer.edit, reply)
+        QTest.keyClicks(window.composer.edit, reply[:5])
+        await chromium.call(lambda: page.locator(".wl-typing", has_text="Anna Berg is typing…").wait_for())
+        QTest.keyClicks(window.composer.edit, reply[5:])
         QTest.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         await chromium.call(lambda: page.locator(".wl-msg.wl-agent", has_text="GX-220-SS").wait_for())
         await wait_until(lambda: row_text() == "answered", "the row shows the buyer answered")

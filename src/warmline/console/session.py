@@ -67,6 +67,8 @@ class Session(SessionAssist, QObject):
     sku_hits = Signal(str, object)  # assistant completion: prefix, list of catalog hits (dicts)
     history_found = Signal(str, object)  # History view: the query, and its HistoryPage (None: failed)
     reopened = Signal(str)  # handoff id: a resolved conversation is mine again
+    buyer_typing = Signal(str)  # conversation id: the buyer is typing there (web widget)
+    _typing_sent = float("-inf")  # when I last told the buyer I am typing (monotonic seconds)
 
     def __init__(
         self,
@@ -219,6 +221,9 @@ class Session(SessionAssist, QObject):
             message = event.message()
             self.transcript.merge([message])
             self.attention.on_message(message)
+        elif event.type == EventType.CONVERSATION_TYPING:
+            if event.data.get("author_kind") == "buyer" and event.conversation_id:
+                self.buyer_typing.emit(event.conversation_id)
         elif event.type in ASSIST_EVENTS:
             self.assist.apply_job(AssistJob.model_validate(event.data["job"]))
 
@@ -350,6 +355,21 @@ class Session(SessionAssist, QObject):
         done = {"claim": "Claimed", "release": "Released", "resolve": "Resolved"}[action]
         self.notice.emit("success", f"{done}: {company or handoff_id}.")
         self.acted.emit(action, handoff_id)
+
+    def typing(self) -> None:
+        """I am typing a reply: the buyer's web widget shows it (one signal per 3 s at most)."""
+        current = self.current
+        now = asyncio.get_event_loop().time()
+        if current is None or not self.is_mine() or not self.hub_online.is_set():
+            return
+        if now - self._typing_sent < 3.0:
+            return
+        self._typing_sent = now
+        self.spawn(self._send_typing(current.conversation_id), "typing")
+
+    async def _send_typing(self, conversation_id: str) -> None:
+        with contextlib.suppress(HubError):  # best effort: a lost typing signal is harmless
+            await self.client.typing(conversation_id)
 
     def send(self, body: str, idempotency_key: str) -> None:
         """Queue a reply in the current conversation: on disk first, then sent by the outbox.

@@ -219,6 +219,10 @@ class HubClient:
         )
         return Message.model_validate_json(data)
 
+    async def typing(self, conversation_id: str) -> None:
+        """Tell the buyer (web widget) that I am typing in this conversation (no retries)."""
+        await self._request("POST", f"/v1/conversations/{conversation_id}/typing", json={})
+
     # --- assistant (issue 5): jobs on a handoff, and catalog search for SKU completion ---------
 
     async def start_assist(
