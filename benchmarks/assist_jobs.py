@@ -9,8 +9,8 @@ onto a task, the status/progress writes with their events, the note, and SSE del
     python benchmarks/assist_jobs.py [--runs 30] [--postgres URL] [--write]
 
 The hub runs embedded (its own thread and event loop, real HTTP on loopback); the client and
-the baseline run in the main thread. ``--write`` replaces the "## Assistant jobs (issue 5)"
-section of docs/benchmarks.md (and only it).
+the baseline run in the main thread. ``--write`` puts the run into the block marked for this
+script in docs/benchmarks.md (and only there).
 """
 
 from __future__ import annotations
@@ -19,16 +19,15 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import statistics
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+from docwrite import DOC, write_block
 
 from warmline.assist.lookups import run_assist
 from warmline.catalog.demo import ensure_demo_catalog
@@ -37,8 +36,7 @@ from warmline.domain.assist import AssistRequest
 from warmline.domain.packet import HandoffPacket
 from warmline.hub.embedded import EmbeddedHub
 
-REPO = Path(__file__).resolve().parents[1]
-HEADING = "## Assistant jobs (issue 5)"
+HEADING = "### Latest full run (written by `assist_jobs.py --write`)"
 
 PACKET: dict[str, Any] = {
     "reason": "complexity",
@@ -284,12 +282,8 @@ async def main() -> None:
             f"{load[0]:.1f} before, {load_after[0]:.1f} after (the machine is shared with other work).\n\n"
             f"{text}\n"
         )
-        path = REPO / "docs" / "benchmarks.md"
-        doc = path.read_text(encoding="utf-8")
-        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(body + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + body
-        path.write_text(doc, encoding="utf-8")
-        print(f"wrote {path}")
+        write_block("assist_jobs.py", body)
+        print(f"wrote {DOC}")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ the public CatalogService, with bm25s over the very same texts in the same run a
 peer baseline for search. Targets on the embedded default (SQLite): spec sheet p95 <= 5 ms,
 search p95 <= 20 ms, substitutes p95 <= 50 ms.
 
-    /work/venv/bin/python benchmarks/catalog_bench.py [--scale 46] [--postgres URL] [--db PATH] [--write]
+    python benchmarks/catalog_bench.py [--scale 46] [--postgres URL] [--db PATH] [--write]
 
 ``--db PATH`` keeps the SQLite catalog in PATH and reuses it on the next run (same --scale),
 skipping the ~90 s ingest; ingest time is then not reported.
 
-``--write`` replaces the "## Catalog (issue 3)" section of docs/benchmarks.md (and only it).
+``--write`` puts the run into the block marked for this script in docs/benchmarks.md (and only there).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from docwrite import write_block
 from sqlalchemy import func, select
 
 from warmline.catalog import tables as t
@@ -40,8 +41,7 @@ from warmline.catalog.ingest import ingest_path
 from warmline.catalog.service import CatalogService, make_engine
 from warmline.storage.migrate import upgrade
 
-REPO = Path(__file__).resolve().parents[1]
-HEADING = "## Catalog (issue 3)"
+HEADING = "### Latest full run (written by `catalog_bench.py --write`)"
 
 SEARCH_WORDS = [
     "washdown gearbox",
@@ -197,7 +197,7 @@ def render(results: dict[str, dict[str, Any]], n_skus: int, n: int, mach: dict[s
     ]
     for engine_name, r in results.items():
         lines += [
-            f"### {engine_name}",
+            f"#### {engine_name}",
             "",
             (
                 f"Ingest: {r['ingest_s']:.1f} s ({r['report']}); {r['texts']:,} indexed texts."
@@ -222,11 +222,7 @@ def render(results: dict[str, dict[str, Any]], n_skus: int, n: int, mach: dict[s
 
 
 def write_section(text: str) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    new = pattern.sub(lambda _m: text + "\n", old) if pattern.search(old) else old.rstrip() + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+    write_block("catalog_bench.py", text)
 
 
 def main() -> None:
