@@ -8,6 +8,7 @@ The limits are in ``warmline.hub.inputs`` and docs/api.md ("Limits").
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -331,3 +332,26 @@ async def test_security_relevant_booleans_are_strict(workspace: Workspace, dog: 
     async with workspace.client(ids["buyer"]) as buyer:
         r = await buyer.get(f"/v1/conversations/{cid}")
         assert r.status_code == 200 and all(m["body"] != "note" for m in r.json()["messages"])
+
+
+async def test_the_422_answer_survives_input_it_cannot_echo() -> None:
+    """FastAPI's handler echoes each field's input; NaN, a lone surrogate or raw non-UTF-8
+    bytes there made the 422 itself fail with a 500. The hub's handler leaves them out."""
+    from fastapi.exceptions import RequestValidationError
+
+    from warmline.hub.errors import validation_error
+
+    exc = RequestValidationError(
+        [
+            {"loc": ("body", "amount"), "msg": "bad", "type": "t", "input": math.nan},
+            {"loc": ("body", "x\ud800"), "msg": "bad", "type": "t", "input": "\ud800"},
+            {"loc": ("body",), "msg": "bad", "type": "t", "input": b"\xff\xfe"},
+            {"loc": ("query", "limit"), "msg": "bad", "type": "t", "input": "7"},
+        ]
+    )
+    response = await validation_error(None, exc)
+    assert response.status_code == 422
+    detail = json.loads(response.body)["detail"]
+    locs = [d["loc"] for d in detail]
+    assert locs == [["body", "amount"], ["body", "x\\ud800"], ["body"], ["query", "limit"]]
+    assert "input" not in detail[0] and "input" not in detail[1] and detail[3]["input"] == "7"

@@ -76,7 +76,7 @@ async def validation_error(_request: Any, exc: RequestValidationError) -> Any:
     for error in exc.errors():
         try:
             item = jsonable_encoder(error)
-            json.dumps(item, allow_nan=False).encode("utf-8")
+            json.dumps(item, allow_nan=False, ensure_ascii=False).encode("utf-8")
         except (ValueError, TypeError, RecursionError):  # (UnicodeError is a ValueError)
             item = jsonable_encoder({k: v for k, v in error.items() if k in ("loc", "msg", "type")})
             item["loc"] = [_safe_text(x) if isinstance(x, str) else x for x in item["loc"]]
