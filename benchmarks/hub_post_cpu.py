@@ -10,6 +10,7 @@ CPU per message beside the bare relay's in the same run, plus client-side wall p
     python benchmarks/hub_post_cpu.py [--messages 500] [--postgres postgresql://...]
         [--profile DIR]   # also write a cProfile of each hub run to DIR (slower; for reading)
         [--count-round-trips]  # PostgreSQL: hub <-> server through a counting TCP proxy
+        [--plain-too]     # also a hub started with --no-fast-paths (what the fast paths save)
 
 With ``--count-round-trips`` the PostgreSQL hub reaches the server through a loopback
 proxy (in a thread of this process) that counts the hub's sends: asyncpg waits for the
@@ -212,7 +213,9 @@ async def hub_run(url: str, pid: int, agent: str, bot: str, messages: int) -> di
         return await drive(pid, post, stream, messages)
 
 
-def hub(database_url: str, messages: int, profile: Path | None, label: str) -> dict[str, float]:
+def hub(
+    database_url: str, messages: int, profile: Path | None, label: str, *, plain: bool = False
+) -> dict[str, float]:
     cli("db", "upgrade", "--database-url", database_url)
     agent = cli("agents", "add", "bench", "--skills", "all", "--database-url", database_url)
     bot = cli("bots", "add", "bench-bot", "--database-url", database_url)
@@ -222,6 +225,8 @@ def hub(database_url: str, messages: int, profile: Path | None, label: str) -> d
         prefix += ["-m", "cProfile", "-o", str(profile / f"hub-{label}.prof")]
     hub_url = PROXY.url_for(database_url) if PROXY is not None and label == "postgres" else database_url
     args = [*prefix, "-m", "warmline.cli", "hub", "--port", str(port), "--database-url", hub_url]
+    if plain:
+        args.append("--no-fast-paths")
     server = ServerProcess([*args, "--log-level", "warning"], port, "/v1/health")
     url = server.start()
     try:
@@ -249,6 +254,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--count-round-trips", action="store_true", help="PostgreSQL via a counting proxy")
+    parser.add_argument("--plain-too", action="store_true", help="also measure a hub with --no-fast-paths")
     args = parser.parse_args()
     base = None if args.skip_bare else asyncio.run(bare(args.messages))
     if base is not None:
@@ -256,6 +262,9 @@ def main() -> None:
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             show("hub (SQLite)", hub(f"sqlite:///{tmp}/b.db", args.messages, args.profile, "sqlite"), base)
+            if args.plain_too:
+                plain = hub(f"sqlite:///{tmp}/p.db", args.messages, None, "sqlite-plain", plain=True)
+                show("hub plain (SQLite)", plain, base)
     if args.postgres:
         global PROXY
         url, drop = create_pg_database(args.postgres)
@@ -265,6 +274,13 @@ def main() -> None:
             PROXY = RoundTripProxy(host or "127.0.0.1", int(port or 5432))
         try:
             show("hub (PostgreSQL)", hub(url, args.messages, args.profile, "postgres"), base)
+            if args.plain_too:
+                plain_url, drop_plain = create_pg_database(args.postgres)
+                try:
+                    plain = hub(plain_url, args.messages, None, "postgres", plain=True)
+                    show("hub plain (PostgreSQL)", plain, base)
+                finally:
+                    drop_plain()
         finally:
             if PROXY is not None:
                 PROXY.stop()
