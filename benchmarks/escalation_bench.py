@@ -1,6 +1,11 @@
 """Escalation engine latency per buyer turn on the demo catalog, against the catalog floor.
 
-Replays the dev and held-out eval sets turn by turn (each decision sees the transcript so
+Prints, in one run: the intent model's load time and its cost per buyer turn (scored with
+numpy, uncached), and ``decide()`` per turn with the classifier loaded against the same engine
+with the model switched off (rules only) and the catalog floor; decisions/s = 1000 / mean ms.
+A fresh engine per round, and the classifier's cache cleared, so every message is read anew.
+
+Replays the dev, held-out and evaluation sets turn by turn (each decision sees the transcript so
 far, as the hub would send it) and times ``EscalationEngine.decide``. The baseline, in the
 same run and on the same database, is the catalog work any grounded answer needs at least:
 the SKU look-ups of the turn plus one search for its words. The difference is the engine's
@@ -24,12 +29,14 @@ from warmline.catalog.demo import ensure_demo_catalog
 from warmline.catalog.service import CatalogService, make_engine
 from warmline.domain.models import AuthorKind
 from warmline.domain.packet import AccountFacts
+from warmline.escalation.classifier import IntentModel, _predict_cached
 from warmline.escalation.engine import EscalationEngine
 from warmline.escalation.grounding import sku_candidates
 from warmline.escalation.models import Turn
+from warmline.escalation.policy import Policy
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-SETS = ["escalation-dev.jsonl", "escalation-heldout.jsonl"]
+SETS = ["escalation-dev.jsonl", "escalation-heldout.jsonl", "escalation-eval.jsonl"]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -84,6 +91,26 @@ def line(label: str, values: list[float]) -> str:
     )
 
 
+def model_figures(convs: list[tuple[AccountFacts, list[str]]]) -> None:
+    """Load time of the shipped model, and its scoring cost per buyer turn (no cache)."""
+    loads = []
+    for _ in range(5):
+        start = time.perf_counter()
+        model = IntentModel.load()
+        loads.append((time.perf_counter() - start) * 1000)
+    print(
+        f"intent model load      min {min(loads):6.1f} ms  median {statistics.median(loads):6.1f} ms "
+        f"(version {model.version}, target <= 300 ms)"
+    )
+    bodies = [b for _, turns in convs for b in turns]
+    scoring = []
+    for body in bodies:
+        start = time.perf_counter()
+        model._predict(body)
+        scoring.append((time.perf_counter() - start) * 1000)
+    print(line("classifier per turn", scoring))
+
+
 async def main(rounds: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="warmline-bench-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'catalog.db'}"
@@ -91,26 +118,37 @@ async def main(rounds: int, database_url: str | None) -> None:
         db = make_engine(url)
         try:
             catalog = CatalogService(db)
-            engine = EscalationEngine(catalog=catalog)
             convs = conversations()
-            await run_engine(engine, convs[:10])  # warm-up: connections, caches, imports
+            model_figures(convs)
+            rules_policy = Policy.load()
+            rules_policy.model.enabled = False
+            await run_engine(EscalationEngine(catalog=catalog), convs[:10])  # warm-up: connections, imports
             floor: list[float] = []
             decide: list[float] = []
+            rules_only: list[float] = []
             for _ in range(rounds):
                 floor += await run_floor(catalog, convs)
-                decide += await run_engine(engine, convs)
+                _predict_cached.cache_clear()
+                decide += await run_engine(EscalationEngine(catalog=catalog), convs)
+                rules_only += await run_engine(EscalationEngine(policy=rules_policy, catalog=catalog), convs)
             print(f"database: {url.split(':', 1)[0]}, {len(convs)} conversations x {rounds} rounds")
             print(line("baseline catalog floor", floor))
-            print(line("engine decide()", decide))
+            print(line("decide(), rules only", rules_only))
+            print(line("decide(), with model", decide))
+            print(
+                f"decisions/s (one task, with model): {1000 / statistics.fmean(decide):.0f}; "
+                f"rules only: {1000 / statistics.fmean(rules_only):.0f}"
+            )
             overhead = statistics.fmean(decide) - statistics.fmean(floor)
             print(f"engine overhead over the floor: {overhead:.1f} ms per turn (mean)")
+            print(f"decide() p95 without the catalog floor's p95: {pct(decide, 95) - pct(floor, 95):.1f} ms")
         finally:
             await db.dispose()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     asyncio.run(main(args.rounds, args.database_url))
