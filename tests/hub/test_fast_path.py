@@ -449,3 +449,64 @@ def test_fast_paths_off_answer_exactly_as_on(
         401,
         401,
     ]
+
+
+def test_hub_command_no_fast_paths_flag(sqlite_url: str) -> None:
+    """`warmline hub --no-fast-paths` reaches the hub's settings (it says fast paths are off
+    at start) and the hub serves as usual; what the setting turns off, and that the answers
+    stay the same, is checked by test_fast_paths_off_answer_exactly_as_on."""
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "warmline.cli",
+            "hub",
+            "--port",
+            "0",
+            "--database-url",
+            sqlite_url,
+            "--no-fast-paths",
+            "--log-level",
+            "warning",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 30
+        while not lines or "fast paths off" not in lines[-1]:
+            assert time.monotonic() < deadline and proc.poll() is None, lines
+            lines.append(proc.stderr.readline())
+        url = (
+            next(line for line in lines if "warmline hub on" in line)
+            .split("warmline hub on ", 1)[1]
+            .split()[0]
+        )
+        bot = (
+            subprocess.run(
+                [sys.executable, "-m", "warmline.cli", "bots", "add", "b", "--database-url", sqlite_url],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        with httpx.Client(base_url=url, timeout=10) as c:
+            created = c.post("/v1/conversations", json=new_conversation(messages=0), headers=bearer(bot))
+            assert created.status_code == 201
+            cid, buyer = created.json()["conversation"]["id"], created.json()["buyer_token"]
+            for body in ("one", "two"):  # (the second with a cached token: the fast route, if on)
+                r = c.post(f"/v1/conversations/{cid}/messages", json={"body": body}, headers=bearer(buyer))
+                assert r.status_code == 201 and r.json()["body"] == body
+            got = c.get(f"/v1/conversations/{cid}", headers=bearer(buyer)).json()
+            assert [m["body"] for m in got["messages"]] == ["one", "two"]
+    finally:
+        proc.terminate()
+        proc.wait(15)
