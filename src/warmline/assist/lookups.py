@@ -841,6 +841,7 @@ class RequestProblem:
     loc: tuple[str | int, ...]
     message: str
     value: Any = None
+    suggestions: list[str] = field(default_factory=list)  # "did you mean" SKUs, closest first
 
 
 async def check_request(
@@ -852,7 +853,7 @@ async def check_request(
         if await catalog.get_product(sku) is None:
             closest = await catalog.closest_skus(sku)
             hint = f"; closest: {', '.join(closest)}" if closest else ""
-            return RequestProblem(("skus", i), f"unknown SKU {sku!r}{hint}", sku)
+            return RequestProblem(("skus", i), f"unknown SKU {sku!r}{hint}", sku, closest)
     for i, text in enumerate(request.constraints or []):
         try:
             parse_constraint(text)

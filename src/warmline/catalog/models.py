@@ -55,6 +55,11 @@ class SearchHit(BaseModel):
         default=None, description="kind of the text that matched; None = product"
     )
     doc_title: str | None = None
+    matched_by: str = Field(
+        default="text",
+        description="'sku' (the SKU asked for), 'sku_prefix' (SKU starts with the query), "
+        "'text' (full text, ranked), 'filters' (filters only); hits come in this order",
+    )
 
 
 class AttributeSource(BaseModel):
@@ -139,6 +144,11 @@ class SubstituteCandidate(BaseModel):
     confidence_note: str
     why: str
     via_supersession: bool = False
+    fit_ratio: float | None = Field(
+        default=None,
+        description="the largest ratio of its value to an asked minimum where more is a worse fit "
+        "(families.toml sized_by; 1.0 = exact fit); parts above 2.5 are not proposed",
+    )
 
 
 class AccessoryItem(BaseModel):

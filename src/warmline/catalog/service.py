@@ -82,6 +82,9 @@ _PG_SQUASH = 0.1
 # A filter matching at most this many attribute rows (or family products) drives the lookup:
 # its products are listed from the index first and everything else is checked on them only.
 DRIVER_MAX = 2000
+# A substitute rated over this many times an asked minimum on a sized_by attribute (families.toml)
+# is not proposed: a 750 N·m gearbox is no answer to a 180 N·m need (issue 17).
+OVERSIZE_FACTOR = 2.5
 MAX_SKU_CHARS = 100  # catalog_products.sku is VARCHAR(100)
 
 
@@ -102,6 +105,7 @@ class FamilyRules:
     at_least: tuple[str, ...] = ()
     closest: str | None = None
     complements: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sized_by: tuple[str, ...] = ()
 
 
 @cache
@@ -116,6 +120,7 @@ def family_rules() -> dict[str, FamilyRules]:
             same=tuple(sub.get("same", ())),
             at_least=tuple(sub.get("at_least", ())),
             closest=sub.get("closest"),
+            sized_by=tuple(sub.get("sized_by", ())),
             complements=tuple((c["family"], tuple(c.get("match", ()))) for c in spec.get("complements", ())),
         )
     return out
@@ -586,8 +591,15 @@ class CatalogService:
             if words:
                 exact = await self._product_row(conn, words)
                 if exact is not None and all(await self._passes(conn, [exact.id], filters)):
-                    hits.append(_name_hit(exact, raw_score=0.0))
+                    hits.append(_name_hit(exact, raw_score=0.0, matched_by="sku"))
                     seen.add(exact.id)
+                # SKUs starting with what was typed ("GX-2": GX-220, GX-240), ahead of full text
+                prefixed = await self._sku_prefix(conn, words, probes, limit)
+                ok = await self._passes(conn, [r.id for r in prefixed], filters)
+                for r, good in zip(prefixed, ok, strict=True):
+                    if good and r.id not in seen and len(hits) < limit:
+                        hits.append(_name_hit(r, raw_score=0.0, matched_by="sku_prefix"))
+                        seen.add(r.id)
                 tokens = re.findall(r"\w+", words.lower())
                 if tokens:
                     n = limit * 4
@@ -637,8 +649,25 @@ class CatalogService:
                 ok = await self._passes(conn, [r.id for r in rows], filters)
                 for r, good in zip(rows, ok, strict=True):
                     if good and len(hits) < limit:
-                        hits.append(_name_hit(r, raw_score=1.0))
+                        hits.append(_name_hit(r, raw_score=1.0, matched_by="filters"))
             return hits[:limit]
+
+    async def _sku_prefix(
+        self, conn: AsyncConnection, words: str, conds: list[ColumnElement[bool]], n: int
+    ) -> list[Any]:
+        """Products whose SKU starts with ``words`` (case and punctuation ignored) and that pass
+        ``conds``, in SKU order: one range of the sku_key index. Only for one SKU-like word."""
+        key = sku_prefix_key(words)
+        if key is None:
+            return []
+        p = t.products
+        q = select(p.c.id, p.c.sku, p.c.name, p.c.family, p.c.status).where(
+            p.c.sku_key >= key, p.c.sku_key.startswith(key, autoescape=True), *conds
+        )
+        upper = _key_successor(key)
+        if upper is not None:
+            q = q.where(p.c.sku_key < upper)
+        return list((await conn.execute(q.order_by(p.c.sku_key, p.c.sku).limit(n))).all())
 
     async def _fts(
         self,
@@ -921,7 +950,16 @@ class CatalogService:
             ]
             base = [base_pairs[0][1], p.c.id != orig.id, p.c.status.in_(statuses)]
             base += [cond for _, cond in base_pairs[1:]]
+            # Asked minimums where more is a worse fit: the closest ratings rank first, and the
+            # walk for candidates starts from the asked value (not the original's) on that attribute.
+            minimums = _sized_minimums(soft, rules)
             order = self._closeness(rules, orig_attrs)
+            target = order[1] if order is not None else None  # closeness is measured from here
+            if order is not None and order[0] in minimums:
+                asked = minimums[order[0]][1]
+                target = asked
+                if not asked <= order[1] <= asked * OVERSIZE_FACTOR:
+                    order = (order[0], asked)  # parts near the original would not fit: walk from the ask
             pool = 40
             ids: list[int] = []
             numeric_soft = [c for c in soft if c.attribute not in PRODUCT_FIELDS]
@@ -943,6 +981,7 @@ class CatalogService:
         is_hard = [c in hard for c in checks]
         is_implicit = [h or c in implicit for c, h in zip(checks, is_hard, strict=True)]
         scored = []
+        fits: dict[int, dict[str, float]] = {}
         for pid, row in rows.items():
             is_succ = row.sku in successors
             if not include_discontinued and row.status != Lifecycle.ACTIVE.value:
@@ -951,25 +990,34 @@ class CatalogService:
             kinds = [_verdict_kind(c, vals[pid].get(c.attribute)) for c in checks]
             if not is_succ and any(k != Verdict.MEETS for k, h in zip(kinds, is_hard, strict=True) if h):
                 continue
+            fits[pid] = _fit_ratios(minimums, vals[pid])
+            if not is_succ and any(r > OVERSIZE_FACTOR for r in fits[pid].values()):
+                continue  # far above what was asked: not a substitute (a named successor still is)
             scored.append((row, kinds, is_succ))
         key_attr = rules.closest
 
         def distance(row: Any) -> float:
-            if not key_attr or key_attr not in orig_attrs or orig_attrs[key_attr].primary.lo is None:
+            if not key_attr or target is None:
                 return 0.0
             a = vals[row.id].get(key_attr)
-            if a is None or a.primary.lo is None or orig_attrs[key_attr].primary.lo == 0:
+            if a is None or a.primary.lo is None or target == 0:
                 return 9.0
-            return abs(math.log(max(a.primary.lo, 1e-12) / max(orig_attrs[key_attr].primary.lo, 1e-12)))
+            return abs(math.log(max(a.primary.lo, 1e-12) / max(target, 1e-12)))
+
+        def oversize(row: Any) -> float:
+            """0 for an exact fit to the asked minimums, up to 0.45 each at OVERSIZE_FACTOR."""
+            top = math.log(OVERSIZE_FACTOR)
+            return sum(0.45 * min(math.log(r) / top, 1.0) for r in fits[row.id].values() if r > 1.0)
 
         def score(item: tuple[Any, list[Verdict], bool]) -> float:
             row, kinds, is_succ = item
             asked = [k for k, imp in zip(kinds, is_implicit, strict=True) if not imp]
             implied = [k for k, imp in zip(kinds, is_implicit, strict=True) if imp]
             # Weights make the order lexicographic: successor, lifecycle, what was asked,
-            # then like-for-like checks, then closeness to the original.
+            # then like-for-like checks, then fit (how far above an asked minimum) and closeness
+            # to the asked value or the original.
             s = 20.0 * sum(_POINTS[k] for k in asked) + 1.0 * sum(_POINTS[k] for k in implied)
-            s -= 0.5 * min(distance(row), 2.0)
+            s -= 0.5 * min(distance(row), 2.0) + oversize(row)
             if is_succ:
                 s += 10000.0 - successors.index(row.sku)
             if row.status != Lifecycle.ACTIVE.value:
@@ -992,8 +1040,11 @@ class CatalogService:
                     confidence_note=_confidence(verdicts, vals[row.id]),
                     why=_why(
                         orig, row, verdicts, is_succ, successors, hard, key_attr, vals[row.id], orig_attrs
-                    ),
+                    )[:-1]
+                    + _fit_why(minimums, fits[row.id], vals[row.id])
+                    + ".",
                     via_supersession=is_succ,
+                    fit_ratio=round(max(fits[row.id].values()), 3) if fits[row.id] else None,
                 )
             )
         return out
@@ -1345,6 +1396,48 @@ def _implicit(attr: _Attr | None, op: str) -> Constraint | None:
     return None
 
 
+def _sized_minimums(asked: Iterable[Constraint], rules: FamilyRules) -> dict[str, tuple[Constraint, float]]:
+    """Asked minimums ("torque >= 180 N·m") on the family's sized_by attributes: name ->
+    (constraint, the asked value in SI). The highest of several on one attribute counts."""
+    out: dict[str, tuple[Constraint, float]] = {}
+    for c in asked:
+        q = c.value
+        if c.attribute not in rules.sized_by or c.op not in (">=", ">") or q is None:
+            continue
+        if q.dimension in RATING_DIMENSIONS or q.dimension == "temperature" or q.lo <= 0:
+            continue
+        if c.attribute not in out or q.lo > out[c.attribute][1]:
+            out[c.attribute] = (c, q.lo)
+    return out
+
+
+def _fit_ratios(minimums: dict[str, tuple[Constraint, float]], attrs: dict[str, _Attr]) -> dict[str, float]:
+    """How many times each asked minimum a candidate's stated value is (1.0: an exact fit)."""
+    out = {}
+    for name, (_c, wanted) in minimums.items():
+        attr = attrs.get(name)
+        if attr is None or attr.primary.lo is None:
+            continue
+        v = attr.primary
+        have = v.hi if v.hi is not None else v.lo
+        if have is not None and have > 0:
+            out[name] = have / wanted
+    return out
+
+
+def _fit_why(
+    minimums: dict[str, tuple[Constraint, float]], ratios: dict[str, float], attrs: dict[str, _Attr]
+) -> str:
+    """ "; torque 220 N·m for the 180 N·m asked (1.2×)", "; oversized: ..." past OVERSIZE_FACTOR."""
+    bits = []
+    for name, r in ratios.items():
+        c, _wanted = minimums[name]
+        shown = c.value.display() if c.value is not None else ""
+        said = f"{name.replace('_', ' ')} {attrs[name].primary.value_text} for the {shown} asked ({r:.1f}×)"
+        bits.append(f"oversized: {said}" if r > OVERSIZE_FACTOR else said)
+    return "".join(f"; {b}" for b in bits)
+
+
 def _verdict_kind(c: Constraint, attr: _Attr | None) -> Verdict:
     """Whether the product's most authoritative value meets ``c`` (the verdict of _verdict)."""
     if attr is None:
@@ -1449,8 +1542,8 @@ def _why(
     return "; ".join(bits) + "."
 
 
-def _name_hit(row: Any, *, raw_score: float) -> SearchHit:
-    """A hit found by SKU or product name rather than by full-text rank: full score, name as snippet."""
+def _name_hit(row: Any, *, raw_score: float, matched_by: str) -> SearchHit:
+    """A hit found by SKU or filters rather than by full-text rank: full score, name as snippet."""
     return SearchHit(
         sku=row.sku,
         name=row.name,
@@ -1459,7 +1552,30 @@ def _name_hit(row: Any, *, raw_score: float) -> SearchHit:
         score=1.0,
         raw_score=raw_score,
         snippet=row.name,
+        matched_by=matched_by,
     )
+
+
+def sku_prefix_key(words: str) -> str | None:
+    """The sku_key prefix a query is looked up by, when it is one SKU-like word: no space, a
+    digit in it, two or more letters or digits ("GX-2" -> "gx2"; "gearbox", "6" -> None)."""
+    token = words.strip()
+    if not token or len(token) > MAX_SKU_CHARS or any(ch.isspace() for ch in token):
+        return None
+    if not any(ch.isdigit() for ch in token):
+        return None
+    key = sku_key(token)
+    return key if len(key) >= 2 else None
+
+
+def _key_successor(key: str) -> str | None:
+    """The least string above every string starting with ``key`` (keys are [0-9a-z]; digits
+    sort before letters in byte order and in PostgreSQL's collations alike); None: no bound."""
+    stem = key.rstrip("z")
+    if not stem:
+        return None
+    last = stem[-1]
+    return stem[:-1] + ("a" if last == "9" else chr(ord(last) + 1))
 
 
 def make_engine(database_url: str) -> AsyncEngine:

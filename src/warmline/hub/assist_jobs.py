@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +43,7 @@ from warmline.domain.models import Agent, AgentRef, AuthorKind, EventType, Hando
 from warmline.domain.packet import HandoffPacket
 from warmline.escalation.llm import ChatPhraser, LLMSettings
 from warmline.hub import service
-from warmline.hub.errors import Conflict, Forbidden, NotFound, field_error
+from warmline.hub.errors import Conflict, Forbidden, NotFound
 from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database, Tx, utcnow
 from warmline.hub.store.tables import AssistJobRow, MessageRow
@@ -354,7 +355,16 @@ class AssistRunner:
         packet = HandoffPacket.model_validate(handoff.packet)
         problem = await check_request(self.catalog, request, packet)
         if problem is not None:
-            raise field_error(("body", *problem.loc), problem.message, value=problem.value)
+            # FastAPI's validation shape; "did you mean" SKUs as detail[i].suggestions, closest first
+            error: dict[str, Any] = {
+                "loc": ("body", *problem.loc),
+                "msg": problem.message,
+                "type": "value_error",
+                "input": problem.value,
+            }
+            if problem.suggestions:
+                error["suggestions"] = list(problem.suggestions)
+            raise RequestValidationError([error])
 
     def launch(self, job_id: str) -> None:
         """Run a job that was just committed as queued."""
