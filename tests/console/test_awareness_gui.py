@@ -4,8 +4,9 @@ that are not open, a layout that shows whole text at 1280x720, and states that r
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtTest import QTest
 
 from warmline.console.models.queue_model import COL_AGE, COL_COMPANY, COL_STATUS, UnreadRole
 
@@ -170,3 +171,75 @@ def test_states_read_right(data, open_console, run):
         await wait_until(lambda: window.card.handoff and window.card.handoff.id == b.handoff.id, "B card")
 
     run(scenario())
+
+
+def test_packet_follows_the_buyer_and_the_row_re_sorts(data, open_console, run):
+    first = data.create_handoff("Calm First AB", skills=["drives"], priority="normal")
+    later = data.create_handoff(
+        "Urgent Later AB",
+        skills=["drives"],
+        priority="low",
+        summary="I'm connecting you with a specialist who can confirm the price for you.",
+    )
+    window = open_console(data.base_url, data.token("anna"))
+    s = window.session
+
+    async def scenario():
+        await wait_until(lambda: s.queue.rowCount() == 2, "both queued")
+        assert s.queue.ids() == [first.handoff.id, later.handoff.id]
+        # "why" speaks to the specialist; the AI's words to the buyer are quoted; signals in words
+        assert window.queue_panel.select_id(later.handoff.id)
+        await wait_until(lambda: window.card.handoff and window.card.handoff.id == later.handoff.id, "shown")
+        why = window.card.section_labels["why"].text()
+        assert "The buyer needs live account data" in why
+        assert "The AI told the buyer: “I&#x27;m connecting you" in why or "The AI told the buyer" in why
+        assert "asked for a price" in why and "pricing_request" not in why
+        # the buyer adds urgency and quantities after the handoff
+        said = data.buyer_says(
+            later.buyer_token,
+            later.handoff.conversation_id,
+            "Urgent: our line is down, we need 40 units by Friday and it must be IP65.",
+        )
+        await wait_until(lambda: s.queue.ids()[0] == later.handoff.id, "the row re-sorted to the top", 30)
+        rank = s.queue.summary(later.handoff.id).priority.rank
+        assert rank < s.queue.summary(first.handoff.id).priority.rank
+        # the open card shows the new facts with their turn links
+        link = f"turn:{said.seq}"
+        await wait_until(lambda: link in window.card.section_labels["urgency"].text(), "new urgency shown")
+        assert link in window.card.section_labels["constraints"].text()  # IP65, from that turn
+        assert "IP65" in window.card.section_labels["constraints"].text()
+
+    run(scenario())
+
+
+def test_composer_grows_to_half_the_pane_and_its_grip_resizes_it(data, open_console, run):
+    h = data.create_handoff("Long Reply AB", skills=["drives"])
+    window = open_console(data.base_url, data.token("anna"))
+    window.resize(1280, 720)
+
+    async def scenario():
+        await wait_until(lambda: window.card.handoff is not None, "shown")
+        window.claim_button.click()
+        await wait_until(lambda: window.composer.edit.isEnabled(), "claimed")
+        edit = window.composer.edit
+        pane = window.composer.parentWidget()
+        start = edit.height()
+        window.insert_into_reply("\n".join(f"Line {i} of a long answer." for i in range(22)))
+        await wait_until(lambda: edit.height() > start, "grown with the text")
+        assert edit.height() <= pane.height() // 2
+        edit.clear()
+        await wait_until(lambda: edit.height() == start, "back to three lines when cleared")
+        grip = window.composer.grip
+        centre = grip.rect().center()
+        QTest.mousePress(grip, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), centre)
+        QTest.mouseMove(grip, centre - QPoint(0, 80))
+        QTest.mouseRelease(grip, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), centre - QPoint(0, 80))
+        assert start < edit.height() <= window.composer.max_edit_height()  # taller, up to half the pane
+        QTest.mousePress(grip, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), centre)
+        QTest.mouseMove(grip, centre + QPoint(0, 300))
+        QTest.mouseRelease(grip, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), centre + QPoint(0, 300))
+        assert edit.height() == start  # dragged down: never below three lines
+        assert h.handoff.id == window.session.current_id
+
+    run(scenario())
+
