@@ -133,12 +133,17 @@ class WidgetHub:
     agent_token: str
     agent_name: str
     http: httpx.Client
+    bot_token: str = ""
 
     def shop_url(self, key: str | None = None, origin: str | None = None) -> str:
         return f"{origin or self.shop.origin}/shop?key={key or self.key}"
 
     def agent(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.agent_token}"}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def bot(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.bot_token}"}
         return self.http.request(method, path, headers=headers, **kwargs)
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]:
@@ -187,6 +192,7 @@ def open_widget_hub(database_url: str) -> Iterator[WidgetHub]:
         _agent, token = hub.create_agent("anna", ["drives", "quotes", "logistics"], display_name="Anna Berg")
         made = WidgetHub(hub, base_url, "", shop, token, "Anna Berg", http)
         made.key = made.add_key(shop.origin)
+        made.bot_token = hub.create_bot("store-bot")
         made.set_limits("1000/60", "1000/60")
         yield made
     finally:

@@ -139,8 +139,10 @@ def read_events(wh: WidgetHub, kind: str, cid: str, timeout: float = 15.0) -> di
 def test_offline_message_is_queued_and_sent_exactly_once(widget_hub: WidgetHub, context: Any) -> None:
     wh = widget_hub
     page = open_chat(context, wh.shop_url())
-    say(page, "Hello, is anyone there?")
-    page.locator(".wl-msg.wl-ai[data-id]").first.wait_for()
+    say(page, "Which pump should I use for this coolant loop?")
+    clarifying = page.locator(".wl-msg.wl-ai[data-id]").first
+    clarifying.wait_for()
+    assert clarifying.locator(".wl-body").inner_text().endswith("?"), "a clarifying question"
     cid = conversation_id(page)
 
     context.set_offline(True)
@@ -148,12 +150,19 @@ def test_offline_message_is_queued_and_sent_exactly_once(widget_hub: WidgetHub, 
     say(page, "Typed while offline: does the GX-220 come with a motor?")
     page.locator(".wl-pending .wl-note", has_text="Waiting for connection").wait_for()
     assert "Typed while offline" not in " ".join(bodies(wh, cid))
+    # meanwhile the thread moves on at the hub: the page gets it after reconnecting (Last-Event-ID)
+    missed = "Posted while you were offline: our warehouse closes at 16:00."
+    assert wh.bot(
+        "POST", f"/v1/conversations/{cid}/messages", json={"body": missed, "author_kind": "system"}
+    ).is_success
 
     context.set_offline(False)
+    page.locator(".wl-msg.wl-system[data-id]", has_text="Posted while you were offline").wait_for()
     page.locator(".wl-msg.wl-buyer[data-id]", has_text="Typed while offline").wait_for()
     wait_for(lambda: page.locator(".wl-pending").count() == 0, "the pending bubble replaced")
     assert page.locator(".wl-msg", has_text="Typed while offline").count() == 1
     assert bodies(wh, cid).count("Typed while offline: does the GX-220 come with a motor?") == 1
+    assert page.locator(".wl-msg", has_text="Posted while you were offline").count() == 1
 
     # the POST reaches the hub but its answer is lost: the retry (same Idempotency-Key) is
     # answered from the hub's record, so the message still exists once
@@ -277,3 +286,49 @@ def test_a_360px_phone_and_dark_mode(widget_hub: WidgetHub, browser: Any) -> Non
         assert sum(channels) < 3 * 80, f"dark background in dark mode, got {background}"
     finally:
         ctx.close()
+
+
+def test_the_hub_restarts_and_the_page_carries_on(browser: Any, tmp_path: Any) -> None:
+    """Stop the hub, type, start it again on the same address: sent once, nothing missed."""
+    from warmline.hub.embedded import EmbeddedHub
+
+    from .conftest import ShopServer
+
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    hub = EmbeddedHub(database_url=url)
+    base = hub.start()
+    port = int(base.rsplit(":", 1)[1])
+    shop = ShopServer(base)
+    ctx = browser.new_context()
+    try:
+        bot = hub.create_bot("bot")
+        _agent, _token = hub.create_agent("kim", ["all"])
+        wh = WidgetHub(hub, base, "", shop, "", "", httpx.Client(base_url=base, timeout=20), bot)
+        wh.key = wh.add_key(shop.origin)
+        page = open_chat(ctx, wh.shop_url())
+        say(page, "Hello before the restart")
+        page.locator(".wl-msg.wl-buyer[data-id]").wait_for()
+        cid = conversation_id(page)
+
+        hub.stop()
+        page.locator(".wl-status", has_text="reconnecting").wait_for()
+        say(page, "Typed while the hub was down")
+        page.locator(".wl-pending", has_text="Typed while the hub was down").wait_for()
+
+        hub = EmbeddedHub(database_url=url, port=port)
+        hub.start()
+        wh.hub = hub
+        page.locator(".wl-msg.wl-buyer[data-id]", has_text="Typed while the hub was down").wait_for()
+        wait_for(lambda: page.locator(".wl-pending").count() == 0, "nothing left pending")
+        assert wait_for(lambda: page.evaluate("window.WarmlineWidget.state().connection") == "live", "live")
+        note = "Back online: a specialist will follow up by email."
+        assert wh.bot("POST", f"/v1/conversations/{cid}/messages", json={"body": note}).is_success
+        page.locator(".wl-msg[data-id]", has_text="Back online").wait_for()
+        buyer = [m["body"] for m in wh.bot("GET", f"/v1/conversations/{cid}").json()["messages"]]
+        assert buyer.count("Typed while the hub was down") == 1
+        assert page.locator(".wl-msg", has_text="Typed while the hub was down").count() == 1
+        wh.http.close()
+    finally:
+        ctx.close()
+        shop.close()
+        hub.stop()
