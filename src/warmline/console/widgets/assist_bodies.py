@@ -226,12 +226,47 @@ def compare_rows(data: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]
     return list(data.get("skus") or []), list(data.get("rows") or [])
 
 
+def compare_html(data: dict[str, Any], full: bool) -> tuple[str, bool]:
+    """A comparison that reads in a narrow panel: one block per differing attribute, each SKU's
+    value highlighted and wrapping as needed; the attributes that agree on one muted line."""
+    skus, rows = compare_rows(data)
+    if not rows:
+        return _m("Nothing to compare came back."), False
+    differ = [r for r in rows if r.get("differs")]
+    same = [r for r in rows if not r.get("differs")]
+    limit = len(differ) if full else COLLAPSED["rows"]
+    parts = [_m(f"{len(differ)} of {len(rows)} attributes differ")]
+    for r in differ[:limit]:
+        label = escape(str(r.get("label") or r.get("attribute") or ""))
+        values = r.get("values") or []
+        cells = []
+        for i, sku in enumerate(skus):
+            v = values[i] if i < len(values) else None
+            shown = (
+                f'<span style="color:{UNKNOWN};" title="no source states it">—</span>'
+                if v is None
+                else f'<span style="background:{DIFF_BG}; font-weight:700;">{escape(str(v))}</span>'
+            )
+            cells.append(f"{_sku(sku)}&nbsp;{shown}")
+        parts.append(f"<b>{label}</b><br>&nbsp;&nbsp;" + " &nbsp;·&nbsp; ".join(cells))
+    if len(differ) > limit:
+        parts.append(_m(f"… {len(differ) - limit} more that differ"))
+    if same:
+        agreed = ", ".join(
+            f"{str(r.get('label') or r.get('attribute') or '').lower()} {(r.get('values') or [''])[0]}"
+            for r in same
+        )
+        parts.append(_m(f"Same on all: {agreed}"))
+    return "<br>".join(parts), len(differ) > limit
+
+
 BODY: dict[AssistKind, Callable[[dict[str, Any], bool], tuple[str, bool]]] = {
     AssistKind.SPEC: spec_html,
     AssistKind.SUBSTITUTES: subs_html,
     AssistKind.ACCESSORIES: acc_html,
     AssistKind.SEARCH: search_html,
     AssistKind.SUMMARY: summary_html,
+    AssistKind.COMPARE: compare_html,
 }
 
 

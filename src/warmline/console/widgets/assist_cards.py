@@ -11,22 +11,18 @@ is ``warmline.console.reply_text``.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
     QTableWidget,
-    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -38,13 +34,10 @@ from warmline.console.reply_text import buyer_text
 from warmline.console.widgets.assist_bodies import (
     BAD,
     BODY,
-    DIFF_BG,
     KIND_LABELS,
     LINK,
     MUTED,
-    UNKNOWN,
     _m,
-    compare_rows,
     draft_html,
     status_text,
     text_html,
@@ -244,17 +237,14 @@ class AssistCard(QFrame):
         if result is None:
             self._set_body(_m("Finished without a result."))
             return
-        if kind is AssistKind.COMPARE:
-            self._render_compare(result.data)
-            truncated = False
+        # (a comparison too: stacked blocks that wrap in a narrow panel, never a sideways table)
+        if kind is AssistKind.DRAFT:
+            html, truncated = draft_html(result.data, result.text, self.expanded)
+        elif kind in BODY and result.data:
+            html, truncated = BODY[kind](result.data, self.expanded)
         else:
-            if kind is AssistKind.DRAFT:
-                html, truncated = draft_html(result.data, result.text, self.expanded)
-            elif kind in BODY and result.data:
-                html, truncated = BODY[kind](result.data, self.expanded)
-            else:
-                html, truncated = text_html(result.text, self.expanded)
-            self._set_body(html)
+            html, truncated = text_html(result.text, self.expanded)
+        self._set_body(html)
         self.more_button.setVisible(truncated or self.expanded)
         self.more_button.setText("Show less" if self.expanded else "Show more")
         cites = result.citations
@@ -290,56 +280,6 @@ class AssistCard(QFrame):
             self.open_button.setText("Open document")
         self.retry_button.setVisible(retry)
         self.actions_row.setVisible(has_text or bool(cites) or retry)
-
-    def _render_compare(self, data: dict[str, Any]) -> None:
-        skus, rows = compare_rows(data)
-        if not rows:
-            self._set_body(_m("Nothing to compare came back."))
-            return
-        self.body.setText(_m(f"{sum(1 for r in rows if r.get('differs'))} of {len(rows)} attributes differ"))
-        self.body.show()
-        if self.table is None:
-            table = QTableWidget(len(rows), len(skus) + 1)
-            table.setObjectName("assistCompare")
-            table.setHorizontalHeaderLabels(["", *skus])
-            table.verticalHeader().hide()
-            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-            table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            table.setWordWrap(False)
-            # never wider than the card: a wide comparison scrolls sideways inside it
-            table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-            table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            diff = QColor(DIFF_BG)
-            for r, row in enumerate(rows):
-                label = QTableWidgetItem(str(row.get("label") or row.get("attribute") or ""))
-                label.setForeground(QColor(MUTED))
-                table.setItem(r, 0, label)
-                values = row.get("values") or []
-                for c in range(len(skus)):
-                    v = values[c] if c < len(values) else None
-                    item = QTableWidgetItem("—" if v is None else str(v))
-                    if v is None:
-                        item.setForeground(QColor(UNKNOWN))
-                        item.setToolTip("unknown: no source states it")
-                    if row.get("differs"):
-                        item.setBackground(diff)
-                        font = item.font()
-                        font.setBold(True)
-                        item.setFont(font)
-                    table.setItem(r, c + 1, item)
-            # sized from content once: a handful of rows and at most 5 columns
-            header = table.horizontalHeader()
-            header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-            table.resizeColumnsToContents()
-            table.resizeRowsToContents()
-            height = header.height() + sum(table.rowHeight(r) for r in range(len(rows))) + 4
-            table.setFixedHeight(
-                height + (table.horizontalScrollBar().sizeHint().height() if len(skus) > 2 else 0)
-            )
-            self.table = table
-            self._layout.insertWidget(self._layout.indexOf(self.body) + 1, table)
 
     # --- actions -------------------------------------------------------------------------
 
