@@ -15,7 +15,8 @@ import re
 import time
 from collections.abc import Callable
 
-from warmline.catalog.units import _unit_alternation, extract_quantities
+from warmline.catalog.quantities import _unit_alternation
+from warmline.catalog.units import extract_quantities
 
 SHAPES = {
     "digits": "1",

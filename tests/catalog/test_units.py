@@ -229,7 +229,8 @@ def _unbounded_repeats(pattern: re.Pattern[str]) -> list[str]:
 
 
 def test_extraction_patterns_have_only_bounded_repeats() -> None:
-    from warmline.catalog.units import _ATEX_FIND_RE, _IP_RE, _NEMA_RE, _quantity_re
+    from warmline.catalog.quantities import _quantity_re
+    from warmline.catalog.ratings import _ATEX_FIND_RE, _IP_RE, _NEMA_RE
 
     for pattern in (_quantity_re(False), _quantity_re(True), _ATEX_FIND_RE, _IP_RE, _NEMA_RE):
         assert _unbounded_repeats(pattern) == [], pattern.pattern[:80]
