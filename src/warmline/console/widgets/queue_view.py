@@ -1,7 +1,8 @@
 """The queue panel: expertise toggle, text filter and the live table (no per-row widgets).
 
-Columns size from their content: a sample of rows (the first ones shown, and every row I
-hold), never ``resizeColumnsToContents`` over a big model. Company and Expertise share what
+Columns size from their content: a sample of rows (the queue's first ones, rows I hold
+first), never ``resizeColumnsToContents`` over a big model; measured on the unfiltered queue,
+so a filter keystroke costs no refit. Company and Expertise share what
 is left, eliding with the whole text in the tooltip; when the pane is too narrow for every
 column, Expertise, then Family, then Reason are hidden (still in the row's tooltip and the
 card), so headers and chips stay whole. Rows with unread buyer turns are bold with a red "2 new" chip; the
@@ -10,7 +11,16 @@ Waiting column says how long the buyer has been waiting for me.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractProxyModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -167,12 +177,18 @@ class QueueView(QTableView):
         hh.setStretchLastSection(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        model = self.model()
-        if model is not None:
-            for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
+        model = self.measured_model()
+        if model is not None:  # the source: a filter keystroke never refits (nor repaints twice)
+            for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
                 signal.connect(self.schedule_fit)
             model.dataChanged.connect(self._on_data_changed)
         self.fit_columns()
+
+    def measured_model(self):
+        """Columns are measured on the unfiltered queue (stable while the filter changes)."""
+        model = self.model()
+        source = model.sourceModel() if isinstance(model, QAbstractProxyModel) else None
+        return source if source is not None else model
 
     def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_args: object) -> None:
         if not (top_left.column() == bottom_right.column() == COL_AGE) or self._age_grew():
@@ -190,20 +206,13 @@ class QueueView(QTableView):
         self.fit_columns()
 
     def sample_rows(self) -> list[int]:
-        """The rows measured: the first SAMPLE_ROWS shown, the ones on screen, and every row I hold."""
-        model = self.model()
-        if model is None:
-            return []
-        n = model.rowCount()
-        rows = set(range(min(n, SAMPLE_ROWS)))
-        top = self.rowAt(0)
-        if top >= 0:
-            rows.update(range(top, min(n, top + self.viewport().height() // ROW_HEIGHT + 2)))
-        return sorted(rows)
+        """The rows measured: the queue's first SAMPLE_ROWS (rows I hold sort first)."""
+        model = self.measured_model()
+        return list(range(min(model.rowCount(), SAMPLE_ROWS))) if model is not None else []
 
     def needed_width(self, col: int, rows: list[int] | None = None) -> int:
         """Width that shows the header and the sampled cells of a column whole."""
-        model = self.model()
+        model = self.measured_model()
         header_fm = QFontMetrics(self.horizontalHeader().font())
         label = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
         bold = QFont(self.font())
@@ -220,7 +229,7 @@ class QueueView(QTableView):
 
     def fit_columns(self) -> None:
         """Size every column from its content; Company and Expertise share what is left."""
-        model = self.model()
+        model = self.measured_model()
         if model is None:
             return
         rows = self.sample_rows()
