@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +83,26 @@ async def open_db(url: str) -> Database:
     db = Database(url)
     await db.start(listen=False)
     return db
+
+
+@contextlib.contextmanager
+def hub_process(database_url: str, *args: str) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """`warmline hub --port 0 ARGS` in a child process: yields it, its base URL and the stderr
+    lines read up to the "warmline hub on" line (and the one after it, if any is written)."""
+    command = [sys.executable, "-m", "warmline.cli", "hub", "--port", "0", "--database-url", database_url]
+    proc = subprocess.Popen([*command, "--log-level", "warning", *args], stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 30
+        while not lines or "warmline hub on" not in lines[-1]:
+            assert time.monotonic() < deadline and proc.poll() is None, lines
+            lines.append(proc.stderr.readline())
+        yield proc, lines[-1].split("warmline hub on ", 1)[1].split()[0], lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(15)
 
 
 def start_hub(database_url: str, **settings: Any) -> EmbeddedHub:

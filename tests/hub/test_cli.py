@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -12,7 +10,7 @@ from click.testing import CliRunner
 
 from warmline.cli import main
 
-from .conftest import bearer, start_hub
+from .conftest import bearer, hub_process, start_hub
 
 
 def test_agents_bots_and_db_commands(sqlite_url: str) -> None:
@@ -65,42 +63,17 @@ def test_hub_command_serves_and_stops_fast_on_sigint_with_a_stream_open(sqlite_u
     runner = CliRunner()
     r = runner.invoke(main, ["agents", "add", "ana", "--skills", "all", "--database-url", sqlite_url])
     token = r.stdout.strip().splitlines()[-1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from warmline.cli import main; main()",
-            "hub",
-            "--port",
-            "0",
-            "--database-url",
-            sqlite_url,
-            "--log-level",
-            "warning",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        line = ""
-        deadline = time.monotonic() + 30
-        while "warmline hub on" not in line:
-            assert time.monotonic() < deadline and proc.poll() is None, line
-            line = proc.stderr.readline()
-        url = line.split("warmline hub on ", 1)[1].split()[0]
-        with httpx.Client(base_url=url, headers=bearer(token), timeout=10) as c:
-            assert c.get("/v1/me").json()["agent"]["name"] == "ana"
-            with c.stream("GET", "/v1/events") as stream:
-                lines = stream.iter_lines()
-                assert next(lines).startswith("retry:")
-                t0 = time.monotonic()
-                proc.send_signal(signal.SIGINT)
-                for _ in lines:  # the hub ends the stream itself
-                    pass
-            assert proc.wait(10) == 0
-            assert time.monotonic() - t0 < 4
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with (
+        hub_process(sqlite_url) as (proc, url, _lines),
+        httpx.Client(base_url=url, headers=bearer(token), timeout=10) as c,
+    ):
+        assert c.get("/v1/me").json()["agent"]["name"] == "ana"
+        with c.stream("GET", "/v1/events") as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            for _ in lines:  # the hub ends the stream itself
+                pass
+        assert proc.wait(10) == 0
+        assert time.monotonic() - t0 < 4

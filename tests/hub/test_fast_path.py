@@ -16,9 +16,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from warmline.cli import main as cli_main
 from warmline.domain.models import NewConversation
 from warmline.hub import service
 from warmline.hub.api.conversations import FastMessageRoute
@@ -27,7 +29,7 @@ from warmline.hub.store.db import utcnow
 from warmline.hub.store.fast import FastStatement
 from warmline.hub.store.tables import IdempotencyRow, MessageRow
 
-from .conftest import Workspace, bearer, new_conversation, open_db, open_workspace, packet
+from .conftest import Workspace, bearer, hub_process, new_conversation, open_db, open_workspace, packet
 
 
 async def test_fast_statements_store_what_the_orm_stores(database_url: str) -> None:
@@ -455,49 +457,11 @@ def test_hub_command_no_fast_paths_flag(sqlite_url: str) -> None:
     """`warmline hub --no-fast-paths` reaches the hub's settings (it says fast paths are off
     at start) and the hub serves as usual; what the setting turns off, and that the answers
     stay the same, is checked by test_fast_paths_off_answer_exactly_as_on."""
-    import subprocess
-    import sys
-    import time
-
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "warmline.cli",
-            "hub",
-            "--port",
-            "0",
-            "--database-url",
-            sqlite_url,
-            "--no-fast-paths",
-            "--log-level",
-            "warning",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    runner = CliRunner()
+    bot = runner.invoke(cli_main, ["bots", "add", "b", "--database-url", sqlite_url]).stdout.splitlines()[-1]
+    with hub_process(sqlite_url, "--no-fast-paths") as (proc, url, _lines):
         assert proc.stderr is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 30
-        while not lines or "fast paths off" not in lines[-1]:
-            assert time.monotonic() < deadline and proc.poll() is None, lines
-            lines.append(proc.stderr.readline())
-        url = (
-            next(line for line in lines if "warmline hub on" in line)
-            .split("warmline hub on ", 1)[1]
-            .split()[0]
-        )
-        bot = (
-            subprocess.run(
-                [sys.executable, "-m", "warmline.cli", "bots", "add", "b", "--database-url", sqlite_url],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        assert "fast paths off" in proc.stderr.readline()
         with httpx.Client(base_url=url, timeout=10) as c:
             created = c.post("/v1/conversations", json=new_conversation(messages=0), headers=bearer(bot))
             assert created.status_code == 201
@@ -507,6 +471,3 @@ def test_hub_command_no_fast_paths_flag(sqlite_url: str) -> None:
                 assert r.status_code == 201 and r.json()["body"] == body
             got = c.get(f"/v1/conversations/{cid}", headers=bearer(buyer)).json()
             assert [m["body"] for m in got["messages"]] == ["one", "two"]
-    finally:
-        proc.terminate()
-        proc.wait(15)

@@ -45,6 +45,20 @@ _INSERT_EVENT_RETURNING = FastStatement(
 )
 
 
+def _event_rows(events: Sequence[PendingEvent]) -> list[dict[str, Any]]:
+    """The events table's rows for ``events``, in order."""
+    return [
+        {
+            "type": str(ev.type),
+            "created_at": ev.created_at,
+            "conversation_id": ev.conversation_id,
+            "handoff_id": ev.handoff_id,
+            "data": ev.data,
+        }
+        for ev in events
+    ]
+
+
 def utcnow() -> datetime:
     """Now, in UTC, timezone-aware (the only clock the hub uses)."""
     return datetime.now(UTC)
@@ -379,16 +393,7 @@ class Database:
         """Append the transaction's events; on PostgreSQL with ``commit``, commit it too."""
         session = tx.session
         if self.sqlite:
-            rows = [
-                {
-                    "type": str(ev.type),
-                    "created_at": ev.created_at,
-                    "conversation_id": ev.conversation_id,
-                    "handoff_id": ev.handoff_id,
-                    "data": ev.data,
-                }
-                for ev in tx.events
-            ]
+            rows = _event_rows(tx.events)
             # plain INSERTs (statements built once): no ORM unit of work for an append-only log
             if len(rows) == 1:  # with the queued INSERTs: one thread round trip; the id comes back
                 returned = await self._run_queued(tx, rows[0])
@@ -414,16 +419,7 @@ class Database:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": pgscript.EVENT_LOCK_KEY}
             )
-        rows = [
-            {
-                "type": str(ev.type),
-                "created_at": ev.created_at,
-                "conversation_id": ev.conversation_id,
-                "handoff_id": ev.handoff_id,
-                "data": ev.data,
-            }
-            for ev in tx.events
-        ]
+        rows = _event_rows(tx.events)
         for row in rows:  # one by one: ids in the transaction's order
             await session.execute(insert(EventRow.__table__), row)
         if not self.sqlite:
