@@ -841,7 +841,7 @@ class RequestProblem:
     loc: tuple[str | int, ...]
     message: str
     value: Any = None
-    suggestions: list[str] = field(default_factory=list)  # "did you mean" SKUs, closest first
+    closest: list[str] = field(default_factory=list)  # "did you mean" SKUs, closest first
 
 
 async def check_request(

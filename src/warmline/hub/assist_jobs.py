@@ -355,15 +355,15 @@ class AssistRunner:
         packet = HandoffPacket.model_validate(handoff.packet)
         problem = await check_request(self.catalog, request, packet)
         if problem is not None:
-            # FastAPI's validation shape; "did you mean" SKUs as detail[i].suggestions, closest first
+            # FastAPI's validation shape; "did you mean" SKUs as detail[i].closest (as in the 404s)
             error: dict[str, Any] = {
                 "loc": ("body", *problem.loc),
                 "msg": problem.message,
                 "type": "value_error",
                 "input": problem.value,
             }
-            if problem.suggestions:
-                error["suggestions"] = list(problem.suggestions)
+            if problem.closest:
+                error["closest"] = list(problem.closest)
             raise RequestValidationError([error])
 
     def launch(self, job_id: str) -> None:
