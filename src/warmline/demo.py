@@ -108,6 +108,7 @@ async def run_simulator(
         hub_url=workspace.hub_url,
         bot_token=workspace.bot_token,
         engine=EscalationEngine(catalog=CatalogService(engine)),
+        left_for_people=3,  # buyers a person plays on /demo/shop (the page links them)
     )
     try:
         ids = await simulator.seed()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +53,68 @@ def test_the_demo_shop_page_chats_with_the_hubs_ai(demo_hub, capsys) -> None:
             assert "220" in answer.inner_text()
         finally:
             browser.close()
+
+
+def test_the_demo_leaves_buyers_for_a_person_to_play(demo_hub) -> None:
+    """The simulator keeps out of the oldest seeded handoffs; /demo/shop links them, and the
+    widget continues such a conversation as its buyer (#warmline-conversation=ID.TOKEN)."""
+    from warmline.catalog.service import CatalogService, make_engine
+    from warmline.escalation.engine import EscalationEngine
+    from warmline.sim.runner import Simulator
+
+    hub, workspace = demo_hub
+
+    async def seed() -> Simulator:
+        engine = make_engine(workspace.database_url)
+        sim = Simulator(
+            hub_url=hub.base_url,
+            bot_token=workspace.bot_token,
+            engine=EscalationEngine(catalog=CatalogService(engine)),
+            left_for_people=3,
+        )
+        try:
+            await sim.seed()
+        finally:
+            await sim.aclose()
+            await engine.dispose()
+        return sim
+
+    sim = asyncio.run(seed())
+    left = {c.conversation_id for c in sim.for_people}
+    assert len(left) == 3 and not left & {c.conversation_id for c in sim.open}
+    page_html = httpx.get(f"{hub.base_url}/demo/shop").text
+    links = re.findall(r'href="#warmline-conversation=(cnv_\w+)\.([\w-]+)"', page_html)
+    assert {cid for cid, _token in links} == left, "the page links exactly the buyers left to people"
+    cid = links[0][0]
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(f"{hub.base_url}/demo/shop")
+            page.locator(f'a[href^="#warmline-conversation={cid}."]').click()
+            page.locator(".wl-panel").wait_for()
+            assert "warmline-conversation" not in page.url, "the token leaves the address bar"
+            first = httpx.get(
+                f"{hub.base_url}/v1/conversations/{cid}",
+                headers={"Authorization": f"Bearer {workspace.tokens['sophie']}"},
+            ).json()["messages"]
+            page.locator(".wl-msg[data-id]", has_text=first[0]["body"][:40]).wait_for()
+            page.locator(".wl-banner", has_text="A specialist is joining").wait_for()
+            box = page.get_by_label("Your message")
+            box.fill("Played by a person: any news on this?")
+            box.press("Enter")
+            page.locator(".wl-msg.wl-buyer[data-id]", has_text="Played by a person").wait_for()
+        finally:
+            browser.close()
+    after = httpx.get(
+        f"{hub.base_url}/v1/conversations/{cid}",
+        headers={"Authorization": f"Bearer {workspace.tokens['sophie']}"},
+    ).json()["messages"]
+    assert [m["body"] for m in after if m["author_kind"] == "buyer"].count(
+        "Played by a person: any news on this?"
+    ) == 1

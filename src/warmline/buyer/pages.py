@@ -34,12 +34,30 @@ SHOP_PAGE = """<!doctype html>
   </table>
   <p>Try: <em>"What is the rated torque of the GX-220?"</em>, <em>"Which pump for my coolant
   loop?"</em> or <em>"I need a quote for 40 units"</em>.</p>
-</main>
+{people}</main>
 <script src="/widget.js" data-workspace="{key}" async></script>
 </body>
 </html>
 """
 
 
-def shop_page(key: str) -> str:
-    return SHOP_PAGE.format(key=html.escape(key, quote=True))
+PEOPLE = """  <section aria-labelledby="play">
+  <h2 id="play">Demo: be a buyer who is already waiting</h2>
+  <p>The simulator leaves these handed-off conversations to you: open one and write as that
+  buyer while a specialist answers in the console.</p>
+  <ul>
+{items}  </ul>
+  </section>
+"""
+
+
+def shop_page(key: str, people: list[tuple[str, str, str]] | None = None) -> str:
+    """The page; ``people`` = (label, conversation id, buyer token) to continue as that buyer."""
+    items = "".join(
+        f'    <li><a href="#warmline-conversation={html.escape(cid)}.{html.escape(token)}">'
+        f"{html.escape(label[:160])}</a></li>\n"
+        for label, cid, token in people or []
+    )
+    return SHOP_PAGE.format(
+        key=html.escape(key, quote=True), people=PEOPLE.format(items=items) if items else ""
+    )

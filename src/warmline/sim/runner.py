@@ -68,6 +68,10 @@ class Simulator:
     turn_pause: tuple[float, float] = (0.8, 2.0)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     open: list[OpenConversation] = field(default_factory=list)
+    # The oldest seeded conversations the simulator never writes in: a person plays those
+    # buyers in the browser (the demo shop page at /demo/shop links them).
+    left_for_people: int = 0
+    for_people: list[OpenConversation] = field(default_factory=list)
     handoffs_created: int = 0
     messages_posted: int = 0
     seed_epoch: datetime = field(default_factory=lambda: datetime.now(UTC).replace(second=0, microsecond=0))
@@ -147,6 +151,9 @@ class Simulator:
                 )
             )
         self.handoffs_created += len(ids)
+        if self.left_for_people > 0:  # the last seeded are the oldest (ages grow with the index)
+            self.for_people = self.open[-self.left_for_people :]
+            self.open = self.open[: -self.left_for_people]
         return ids
 
     # --- live traffic --------------------------------------------------------------------

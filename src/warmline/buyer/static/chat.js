@@ -556,7 +556,7 @@
   window.addEventListener("storage", function (e) { /* another tab opened the conversation */
     if (e.key !== STORE) return;
     var fresh = load();
-    if (fresh.token && fresh.token !== st.token) { stopStream(); st = fresh; resume(); }
+    if (fresh.token && fresh.token !== st.token) { st = fresh; switchConversation(); }
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible" && stream && Date.now() - lastByte > 20000) restartStream();
@@ -580,6 +580,28 @@
     state: function () { return { connection: conn, refusal: refusal, conversationId: st.cid || null, ready: ready,
       readyAt: readyAt }; }
   };
+  /* Continue a conversation on this device: #warmline-conversation=ID.TOKEN (the demo shop's
+     "play this buyer" links; a "continue your chat" link). The token leaves the address bar. */
+  function adopt() {
+    var found = /[#&]warmline-conversation=([\w-]+)\.([\w-]+)/.exec(location.hash);
+    if (!found) return false;
+    history.replaceState(null, "", location.pathname + location.search);
+    if (found[1] === st.cid) return true;
+    mutate(function (s) { s.cid = found[1]; s.token = found[2]; s.queue = []; delete s.lastEventId; });
+    return true;
+  }
+  function switchConversation() { /* forget what the panel shows, then load the stored conversation */
+    stopStream();
+    Array.prototype.slice.call(log.children).forEach(function (li) { if (li !== greeting) li.remove(); });
+    byId = {}; refs = {}; pendingEls = {}; showHandoff(null);
+    typing.stop();
+    resume();
+  }
+  window.addEventListener("hashchange", function () {
+    var before = st.cid;
+    if (adopt()) { if (st.cid !== before) switchConversation(); open(); }
+  });
+  var adopted = adopt();
   resume();
-  try { if (sessionStorage.getItem(OPEN_KEY)) open(); } catch (e) { /* ignore */ }
+  try { if (adopted || sessionStorage.getItem(OPEN_KEY)) open(); } catch (e) { /* ignore */ }
 })();

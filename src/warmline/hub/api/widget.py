@@ -10,7 +10,9 @@ answers their CORS for origins some widget key allows. See docs/widget.md.
 from __future__ import annotations
 
 import re
+import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,14 +28,15 @@ from warmline.buyer import keys as widget_keys
 from warmline.buyer.assets import Asset, packaged
 from warmline.buyer.guard import Rate, RateLimiter, WidgetSettings
 from warmline.buyer.pages import shop_page
-from warmline.buyer.tables import MessageRefRow
+from warmline.buyer.tables import MessageRefRow, WidgetConversationRow
 from warmline.catalog import tables as catalog_tables
 from warmline.domain.models import Buyer, EventType, NewConversation, PrincipalKind
 from warmline.hub import service
 from warmline.hub.auth import DB, Caller
 from warmline.hub.errors import Conflict, Forbidden, NotFound
 from warmline.hub.store import repository as repo
-from warmline.hub.store.tables import AgentRow, HandoffRow
+from warmline.hub.store.db import Database
+from warmline.hub.store.tables import OPEN_STATUSES, AgentRow, HandoffRow, TokenRow
 
 router = APIRouter(tags=["widget"])
 public = APIRouter(include_in_schema=False)
@@ -80,13 +83,54 @@ async def widget_file(request: Request, name: str) -> Response:
 
 
 @public.get("/demo/shop", response_class=HTMLResponse)
-async def demo_shop(db: DB) -> HTMLResponse:
-    """A demo product page with the widget on it (only while a demo widget key exists)."""
+async def demo_shop(request: Request, db: DB) -> HTMLResponse:
+    """A demo product page with the widget on it (only while a demo widget key exists), and
+    links to play the buyer of the oldest open handoffs the simulator left alone."""
     async with db.read() as session:
         row = await widget_keys.key_by_label(session, widget_keys.DEMO_LABEL)
     if row is None:
         raise NotFound("page", "/demo/shop")
-    return HTMLResponse(shop_page(row.key), headers={"Cache-Control": "no-store"})
+    people = await _buyers_to_play(request.app, db)
+    return HTMLResponse(shop_page(row.key, people), headers={"Cache-Control": "no-store"})
+
+
+DEMO_BUYERS = 3  # = the simulator's left_for_people in `warmline demo`
+
+
+async def _buyers_to_play(app: FastAPI, db: Database) -> list[tuple[str, str, str]]:
+    """(label, conversation id, buyer token) for the oldest open handoffs not opened by a
+    page: the demo simulator never writes in those, so a person can be their buyer. Each
+    gets a buyer token of its own, made once per hub process."""
+    tokens: dict[str, str] | None = getattr(app.state, "demo_buyer_tokens", None)
+    if tokens is None:
+        tokens = app.state.demo_buyer_tokens = {}
+    found: list[tuple[str, str, str]] = []
+    async with db.write() as tx:
+        rows = await tx.session.execute(
+            select(HandoffRow.conversation_id, HandoffRow.buyer_company, HandoffRow.summary)
+            .outerjoin(
+                WidgetConversationRow, WidgetConversationRow.conversation_id == HandoffRow.conversation_id
+            )
+            .where(HandoffRow.status.in_(OPEN_STATUSES), WidgetConversationRow.conversation_id.is_(None))
+            .order_by(HandoffRow.created_at)
+            .limit(DEMO_BUYERS)
+        )
+        for conversation_id, company, summary in rows.all():
+            if conversation_id not in tokens:
+                token = secrets.token_urlsafe(32)
+                tx.session.add(
+                    TokenRow(
+                        id=service.new_id("tok"),
+                        token_hash=service.hash_token(token),
+                        kind=PrincipalKind.BUYER.value,
+                        name="demo buyer",
+                        conversation_id=conversation_id,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                tokens[conversation_id] = token
+            found.append((f"{company}: {summary}", conversation_id, tokens[conversation_id]))
+    return found
 
 
 # --- opening a conversation from a page ----------------------------------------------
