@@ -194,7 +194,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         app.add_exception_handler(exc_type, _database_down)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
         """Unknown routes and methods answer in the hub's error shape too (not ``"Not Found"``)."""
         if exc.status_code < 200 or exc.status_code in (204, 304):
             return Response(status_code=exc.status_code, headers=exc.headers)  # no body allowed

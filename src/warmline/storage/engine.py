@@ -101,7 +101,7 @@ def _check_at_checkout(engine: AsyncEngine) -> None:
                 raise sa_exc.DisconnectionError(f"ping failed: {exc}") from exc
 
 
-def database_error_types() -> tuple[type[BaseException], ...]:
+def database_error_types() -> tuple[type[Exception], ...]:
     """Exception classes that may mean the database is unreachable (see database_unavailable)."""
     import asyncpg
     from sqlalchemy.exc import SQLAlchemyError

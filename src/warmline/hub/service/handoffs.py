@@ -280,8 +280,8 @@ async def _transition(
         values={**values, "updated_at": utcnow()},
     )
     if not changed:
-        row = await _refuse(tx.session, handoff_id, agent, action=action)
-        return handoff_model(row, await _owner(tx.session, row))  # claiming what you hold: 200
+        held = await _refuse(tx.session, handoff_id, agent, action=action)
+        return handoff_model(held, await _owner(tx.session, held))  # claiming what you hold: 200
     row = await repo.handoff(tx.session, handoff_id)
     assert row is not None
     model = handoff_model(row, await _owner(tx.session, row))

@@ -25,7 +25,7 @@ from warmline.domain.models import EventType
 from warmline.hub.store import pgscript
 from warmline.hub.store.bus import NOTIFY_CHANNEL, EventBus, listen_forever
 from warmline.hub.store.fast import FAST_PATHS_KEY, FastStatement, run_batch
-from warmline.hub.store.tables import EventRow
+from warmline.hub.store.tables import EventRow, core
 from warmline.storage.engine import create_engine
 from warmline.storage.urls import is_sqlite, sqlite_path
 
@@ -37,11 +37,11 @@ CHECKPOINT_SECONDS = 1.0
 
 
 _EVENT_COLUMNS = ("type", "created_at", "conversation_id", "handoff_id", "data")
-_INSERT_EVENT = FastStatement(insert(EventRow.__table__), column_keys=_EVENT_COLUMNS)
+_INSERT_EVENT = FastStatement(insert(core(EventRow)), column_keys=_EVENT_COLUMNS)
 # SQLite, one event (the common write): its id comes back, so the committed event can be
 # handed to the process's event feed in memory (``Database.on_commit``)
 _INSERT_EVENT_RETURNING = FastStatement(
-    insert(EventRow.__table__).returning(EventRow.__table__.c.id), column_keys=_EVENT_COLUMNS
+    insert(core(EventRow)).returning(core(EventRow).c.id), column_keys=_EVENT_COLUMNS
 )
 
 
@@ -421,7 +421,7 @@ class Database:
             )
         rows = _event_rows(tx.events)
         for row in rows:  # one by one: ids in the transaction's order
-            await session.execute(insert(EventRow.__table__), row)
+            await session.execute(insert(core(EventRow)), row)
         if not self.sqlite:
             await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
@@ -452,6 +452,7 @@ class Database:
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
+        assert driver is not None  # (the asyncpg connection)
         # Nothing sent yet (every statement of the write was deferred, e.g. a post whose
         # position came from the cache): the script opens the transaction and, committing,
         # closes it too -- the whole write is one round trip, and SQLAlchemy, which never

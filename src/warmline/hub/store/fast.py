@@ -81,7 +81,8 @@ class FastStatement:
         self._row_type: type[FastRow] | None = None
 
     def _compile_sqlite(self, dialect: Dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+        statement: Any = self.statement  # (an insert/update/select: compile(), exported_columns)
+        compiled = statement.compile(dialect=dialect, column_keys=self.column_keys)
         binds = []
         for name in compiled.positiontup or ():
             bind = compiled.binds[name]
@@ -89,7 +90,7 @@ class FastStatement:
             fixed = None if bind.required or bind.value is None else (bind.effective_value,)
             binds.append((name, fixed, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         columns = []
-        for column in self.statement.exported_columns:  # RETURNING or SELECT columns
+        for column in statement.exported_columns:  # RETURNING or SELECT columns
             columns.append((column.key, column.type.dialect_impl(dialect).result_processor(dialect, None)))
         self._row_type = type("Row", (FastRow,), {"__slots__": (), "_fields": tuple(c for c, _ in columns)})
         return _Compiled(compiled.string, binds, columns)
@@ -107,7 +108,7 @@ class FastStatement:
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
         """Run with ``params``; the result rows (empty for statements that return none)."""
         if not fast_session(session):
-            result = await session.execute(self.statement, dict(params))
+            result: Any = await session.execute(self.statement, dict(params))  # (a CursorResult)
             return list(result.all()) if result.returns_rows else []
         assert session.bind is not None
         dialect = session.bind.dialect

@@ -18,6 +18,7 @@ from warmline.hub.store.tables import (
     IdempotencyRow,
     MessageRow,
     TokenRow,
+    core,
 )
 
 
@@ -61,7 +62,7 @@ _conversations = ConversationRow.__table__.c
 # Built once, and on SQLite run in one thread round trip (see store/fast.py): these run on
 # every message POST.
 _RESERVE_SEQ = FastStatement(
-    update(ConversationRow.__table__)
+    update(core(ConversationRow))
     .where(_conversations.id == bindparam("conversation_id"))
     .values(last_seq=_conversations.last_seq + bindparam("count"))
     .returning(_conversations.last_seq, _conversations.buyer, _conversations.ai_assistant)
@@ -77,9 +78,9 @@ MESSAGE_COLUMNS = (
     "internal",
     "created_at",
 )
-_INSERT_MESSAGE = FastStatement(insert(MessageRow.__table__), column_keys=MESSAGE_COLUMNS)
+_INSERT_MESSAGE = FastStatement(insert(core(MessageRow)), column_keys=MESSAGE_COLUMNS)
 _INSERT_IDEMPOTENCY = FastStatement(
-    insert(IdempotencyRow.__table__),
+    insert(core(IdempotencyRow)),
     column_keys=("principal", "key", "request_hash", "response_status", "response_body", "created_at"),
 )
 

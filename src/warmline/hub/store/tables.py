@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -23,6 +24,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from warmline.storage.schema import Base, EventId
 
 OPEN_STATUSES = ("queued", "claimed")
+
+
+def core(row: type[Base]) -> Table:
+    """The Core table behind an ORM class (``__table__``, which typing only knows as a FromClause)."""
+    return cast(Table, row.__table__)
 
 
 class AgentRow(Base):
