@@ -12,8 +12,10 @@ the path, the query string and JSON bodies, and answers 422 naming the field.
 - Bodies must be UTF-8 and nested at most ``MAX_DEPTH`` levels.
 - Headers: at most ``MAX_HEADER_FIELDS`` fields and ``MAX_HEADER_BYTES`` in total (431).
 
-Checks are cheap when nothing is wrong: a body is parsed here only when a byte scan finds
-something that could break a limit (``needs_check``), which plain chat text never does.
+Cheap when nothing is wrong: one JSON parse with number hooks, and a walk to name the
+field only when the raw bytes show a NUL or surrogate escape, a number was refused or
+the body may be deep. The fast message route, whose own parser refuses the rest, only
+looks for a NUL escape (``needs_check``).
 """
 
 from __future__ import annotations
@@ -32,10 +34,8 @@ MAX_ERRORS = 20
 
 Problem = dict[str, Any]  # {"loc": [...], "msg": ..., "type": ...}: FastAPI's 422 item
 
-# Anything in a raw JSON body that could break a limit: a NUL or surrogate escape, the
-# non-JSON constants Python accepts, a long digit run (huge integer or exponent). Plain chat
-# text matches none; non-ASCII bodies are checked for UTF-8 on their own.
-_SUSPICIOUS = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[0-9][eE][+-]?[0-9]{3}|[0-9]{19}")
+# In a body that is valid UTF-8, a lone surrogate can only come from an escape like this.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _Refused:
@@ -48,24 +48,34 @@ class _Refused:
         self.msg = msg
 
 
-def _constant(name: str) -> _Refused:
-    return _Refused("number_not_finite", f"{name} is not a JSON number; numbers must be finite")
+class _Numbers:
+    """The parser's number hooks for one body: out-of-limit numbers become ``_Refused``."""
 
+    __slots__ = ("refused",)
 
-def _float(text: str) -> float | _Refused:
-    value = float(text)
-    if not math.isfinite(value):
-        return _Refused("number_out_of_range", "number out of range (a finite 64-bit float is the limit)")
-    return value
+    def __init__(self) -> None:
+        self.refused = False
 
+    def _refuse(self, kind: str, msg: str) -> _Refused:
+        self.refused = True
+        return _Refused(kind, msg)
 
-def _int(text: str) -> int | _Refused:
-    if len(text.lstrip("-")) > 19:  # (before int(): a 5,000-digit string costs, and fails past 4,300)
-        return _Refused("number_out_of_range", "integer out of range (64-bit signed is the limit)")
-    value = int(text)
-    if not -MAX_INT - 1 <= value <= MAX_INT:
-        return _Refused("number_out_of_range", "integer out of range (64-bit signed is the limit)")
-    return value
+    def constant(self, name: str) -> _Refused:
+        return self._refuse("number_not_finite", f"{name} is not a JSON number; numbers must be finite")
+
+    def float(self, text: str) -> float | _Refused:
+        value = float(text)
+        if not math.isfinite(value):
+            return self._refuse(
+                "number_out_of_range", "number out of range (a finite 64-bit float is the limit)"
+            )
+        return value
+
+    def int(self, text: str) -> int | _Refused:
+        # (length first: int() of a 5,000-digit string costs, and fails past 4,300 digits)
+        if len(text) > 20 or not -MAX_INT - 1 <= (value := int(text)) <= MAX_INT:
+            return self._refuse("number_out_of_range", "integer out of range (64-bit signed is the limit)")
+        return value
 
 
 def text_problem(value: str) -> tuple[str, str] | None:
@@ -81,30 +91,39 @@ def text_problem(value: str) -> tuple[str, str] | None:
 
 
 def needs_check(body: bytes) -> bool:
-    """True when a raw JSON body could break a limit and must be parsed to tell (cheap scan)."""
-    if len(body) > 2 * MAX_DEPTH and body.count(b"[") + body.count(b"{") > MAX_DEPTH:
-        return True
-    if not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            return True
-    return _SUSPICIOUS.search(body) is not None
+    """For the fast message route (``FastMessageRoute``), whose pydantic JSON parser already
+    refuses non-UTF-8, lone surrogate escapes and a number or NaN where text belongs: True
+    when the body holds the one thing that parser lets through, a NUL escape (the route
+    then hands the request to the app, where ``InputGuard`` answers)."""
+    return b"\\u0000" in body
 
 
 def body_problems(body: bytes) -> list[Problem]:
     """Every limit a JSON body breaks, each with its field's location (empty: fine, or
-    not JSON at all -- the route answers that in its own words)."""
+    not JSON at all -- the route answers that in its own words).
+
+    One parse with number hooks; the document is walked (to name fields) only when the
+    raw bytes show a NUL or surrogate escape, a number was refused, or it may be deep."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [_problem(["body"], "json_invalid", f"body is not UTF-8 (byte {exc.start})")]
+    numbers = _Numbers()
     try:
-        doc = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
+        doc = json.loads(
+            text, parse_constant=numbers.constant, parse_float=numbers.float, parse_int=numbers.int
+        )
     except RecursionError:
         return [_problem(["body"], "json_too_deep", f"JSON nested more than {MAX_DEPTH} levels")]
     except ValueError:
         return []  # not JSON: the route's own 422 (json_invalid) says where
+    if (
+        not numbers.refused
+        and b"\\u0000" not in body
+        and not (b"\\u" in body and _SURROGATE_ESCAPE.search(body))
+        and body.count(b"[") + body.count(b"{") <= MAX_DEPTH
+    ):
+        return []
     return value_problems(doc, ["body"])
 
 
