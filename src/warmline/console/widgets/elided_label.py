@@ -77,7 +77,7 @@ class FlowLayout(QLayout):
         return self.minimumSize()
 
     def _shown(self) -> list[QLayoutItem]:
-        return [i for i in self._items if i.widget() is None or not i.widget().isHidden()]
+        return [i for i in self._items if (w := i.widget()) is None or not w.isHidden()]
 
     def minimumSize(self) -> QSize:
         size = QSize()
