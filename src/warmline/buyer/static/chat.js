@@ -536,8 +536,8 @@
   }
   launcher.addEventListener("click", function () { if (panel.hidden) open(); else close(); });
   closeBtn.addEventListener("click", close);
-  panel.addEventListener("keydown", function (e) {
-    if (e.key !== "Escape") return;
+  root.addEventListener("keydown", function (e) { /* the panel, or the launcher while it is open */
+    if (e.key !== "Escape" || panel.hidden) return;
     e.preventDefault();
     if (!docView.hidden) closeDocument(); else close();
   });
