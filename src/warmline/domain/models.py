@@ -246,7 +246,7 @@ class EventType(StrEnum):
     ASSIST_COMPLETED = "assist.completed"
     ASSIST_FAILED = "assist.failed"
     ASSIST_CANCELLED = "assist.cancelled"
-    CONVERSATION_TYPING = "conversation.typing"  # someone is typing (web widget, console); data: author_kind, name
+    CONVERSATION_TYPING = "conversation.typing"  # someone is typing; data: author_kind, name
 
 
 class Event(BaseModel):
