@@ -98,7 +98,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self._view = view
         # text measurements per (message, width, font): the list view asks every row's size on
         # each relayout (a new message, a resize), and measuring long wrapped text is the cost
-        self._measured: dict[tuple[str, int, int, str], tuple[int, int, int]] = {}
+        self._measured: dict[tuple[str, int, int, str, bool], tuple[int, int, int]] = {}
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
         body = QFont(option.font)
