@@ -28,7 +28,7 @@ import pytest
 from warmline.hub.embedded import EmbeddedHub
 
 LIMIT = 0.100  # the hub's loop must never be busy longer than this under one request
-STARVED_LIMIT = 2.0  # lag of any kind (a blocked loop whose thread sleeps in a sync call too)
+STARVED_LIMIT = 3.0  # lag of any kind (its thread asleep in a sync call); loaded 2-vCPU boxes: ~1.2 s
 
 
 class LoopWatchdog:
