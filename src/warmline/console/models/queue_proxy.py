@@ -48,7 +48,7 @@ class QueueFilterProxy(QAbstractProxyModel):
         for signal, slot in self._connections:
             signal.disconnect(slot)  # type: ignore[attr-defined]
         self._connections = []
-        super().setSourceModel(model)
+        super().setSourceModel(model)  # type: ignore[arg-type]  # None detaches
         self._source = model
         if model is not None:
             for signal, slot in (
@@ -159,7 +159,7 @@ class QueueFilterProxy(QAbstractProxyModel):
         """Re-filter, point persistent indexes (selection, current row) at their rows' new places."""
         self._source_rows = self._decide(candidates)
         if self._saved_persistent:
-            new = [self.mapFromSource(QModelIndex(s)) for s in self._saved_source]
+            new = [self.mapFromSource(s) for s in self._saved_source]
             self.changePersistentIndexList(self._saved_persistent, new)
         self._saved_persistent, self._saved_source = [], []
         self.layoutChanged.emit()

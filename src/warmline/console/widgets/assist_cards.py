@@ -276,7 +276,7 @@ class AssistCard(QFrame):
             self.open_button.setMenu(menu)
             self.open_button.setText("Open document")
         elif self.open_button.menu() is not None:
-            self.open_button.setMenu(None)
+            self.open_button.setMenu(None)  # type: ignore[arg-type]  # None removes it
             self.open_button.setText("Open document")
         self.retry_button.setVisible(retry)
         self.actions_row.setVisible(has_text or bool(cites) or retry)

@@ -201,12 +201,12 @@ class AssistantPanel(QFrame):
         self.earlier_button.hide()
         self.cards_layout.addWidget(self.earlier_button)
         self.cards_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("assistScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.cards_box)
+        self.cards_scroll = QScrollArea()
+        self.cards_scroll.setObjectName("assistScroll")
+        self.cards_scroll.setWidgetResizable(True)
+        self.cards_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.cards_scroll.setWidget(self.cards_box)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 8, 12)
@@ -214,7 +214,7 @@ class AssistantPanel(QFrame):
         layout.addLayout(head)
         layout.addWidget(self.command)
         layout.addWidget(self.error)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.cards_scroll, 1)
 
         # Cards are built and updated by a pump that does at most RENDER_BUDGET_S of work per
         # pass, so a burst of results (20 jobs finishing, a reopened handoff with many earlier
@@ -380,12 +380,17 @@ class AssistantPanel(QFrame):
 
     # --- commands ------------------------------------------------------------------------
 
+    def _hide_popup(self) -> None:
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.hide()
+
     def focus_command(self) -> None:
         self.command.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.command.selectAll()
 
     def _escape(self) -> None:
-        self.completer.popup().hide()
+        self._hide_popup()
         self.return_focus.emit()
 
     def run_command(self, text: str) -> AssistRequest | None:
@@ -411,7 +416,7 @@ class AssistantPanel(QFrame):
         if key is None:
             self.show_error("Open a handoff first.")
         else:
-            self.scroll.verticalScrollBar().setValue(0)
+            self.cards_scroll.verticalScrollBar().setValue(0)
         return key
 
     def run_sku_lookup(self, kind: str, sku: str) -> str | None:
@@ -436,7 +441,7 @@ class AssistantPanel(QFrame):
             self._offer([c for c, _ in COMMAND_HELP if c.startswith(prefix)], info.word)
             return
         if not info.wants_sku:
-            self.completer.popup().hide()
+            self._hide_popup()
             return
         self._offer(self._sku_candidates(info.word), info.word)
         if len(info.word) >= 2 and self.session is not None:
@@ -453,7 +458,7 @@ class AssistantPanel(QFrame):
 
     def _offer(self, items: list[str], word: str) -> None:
         if not items or (len(items) == 1 and items[0].casefold() == word.casefold()):
-            self.completer.popup().hide()
+            self._hide_popup()
             return
         self.completions.setStringList(items[:20])
         self.completer.setCompletionPrefix("")

@@ -99,7 +99,9 @@ def paint_pill(painter: QPainter, rect: QRect, text: str, bg: str, fg: str, font
 class QueueDelegate(QStyledItemDelegate):
     """Priority chips, reason badges, a 'Mine' marker; rows outside my expertise are dimmed."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         mine = bool(index.data(MineRole))
@@ -135,7 +137,7 @@ class QueueDelegate(QStyledItemDelegate):
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(COLUMN_WIDTHS.get(index.column(), 100), ROW_HEIGHT)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -133,7 +133,7 @@ class BubbleDelegate(QStyledItemDelegate):
         bubble_w = min(max(rect.width(), 40), max_text) + 2 * PAD  # a collapsed line never overflows
         return bubble_w, rect.height(), header_h
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         m: Message = index.data(MessageRole)
         width = self._view.viewport().width()
         body_font, small_font = self._fonts(option)
@@ -165,7 +165,9 @@ class BubbleDelegate(QStyledItemDelegate):
         _, text_h, header_h = self._geometry(m, option.rect.width(), body_font, small_font)
         return self.action_rects(option.rect, small_font, header_h, text_h)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         m: Message = index.data(MessageRole)
         highlighted = bool(index.data(HighlightRole))
         r = option.rect
