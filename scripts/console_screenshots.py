@@ -3,7 +3,7 @@
 Runs the demo offscreen (embedded hub on a temporary SQLite file, demo catalog and seeded
 handoffs, no live traffic), signs in as a demo specialist, opens a handoff with a replaced
 part, claims it (so the composer, the "Mine" row and the assistant's cards show), and saves
-one PNG per size:
+one PNG per size (the 1440x880 one is also docs/screenshot.png, the README's picture):
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/console_screenshots.py [--select TEXT]
 """
@@ -56,6 +56,8 @@ async def shoot(base_url: str, token: str, size: tuple[int, int], select: str, o
     await asyncio.sleep(0.1)
     name = out / f"console-{size[0]}x{size[1]}.png"
     window.grab().save(str(name))
+    if size == (1440, 880):  # the README's picture
+        window.grab().save(str(out.parent / "screenshot.png"))
     print("saved", name, "ready" if screenshot_ready(window) else "NOT READY", file=sys.stderr)
     window.close()
     await session.aclose()
