@@ -42,6 +42,7 @@ async def test_the_model_catches_what_no_phrase_list_does(engine: EscalationEngi
     assert "model_intent" in sources and "explicit_request" not in sources
     model = next(s for s in decision.signals if s.name == "model_intent")
     assert model.value == "person_request" and "p=" in model.detail
+    assert any("person_request p=" in n.text for n in decision.packet.confidence_notes), "the packet explains"
     assert decision.confidence is not None and decision.confidence >= 0.5
 
 

@@ -33,6 +33,12 @@ _CONFIDENCE_SIGNALS = {
     "substitute_note",
     "no_substitute",
     "unknown_part_number",
+    # how the decision was reached, so the packet explains itself: the intent model's probability,
+    # the language-model judge's opinion, and a message read only in part within the time budget
+    "model_intent",
+    "llm_judge",
+    "llm_judge_unavailable",
+    "reading_budget_exceeded",
 }
 _CURRENT_WORDS = (
     "replace",
