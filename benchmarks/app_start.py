@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import statistics
 import subprocess
 import sys
@@ -27,20 +28,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the console tests' REST helper
 
 
-def timed_start(cmd: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "queue painted" in line:
-            elapsed = time.perf_counter() - started
-            break
-    else:
-        proc.wait(30)
-        err = proc.stderr.read()[-2000:] if proc.stderr else ""
-        raise SystemExit(f"{cmd[0]} never painted the queue: {err}")
-    proc.wait(60)
-    return elapsed
+def timed_start(cmd: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
+    """Seconds from spawning ``cmd`` to its "queue painted" line (stderr to a file, never a full pipe)."""
+    with tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        elapsed = None
+        while time.perf_counter() - started < timeout:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if ready:
+                line = proc.stdout.readline()
+                if "queue painted" in line:
+                    elapsed = time.perf_counter() - started
+                    break
+                if not line and proc.poll() is not None:
+                    break
+        if elapsed is None:
+            proc.kill()
+            proc.wait(10)
+            err.seek(0)
+            tail = err.read()[-2000:]
+            raise SystemExit(f"{cmd[0]} did not paint the queue within {timeout:.0f} s:\n{tail}")
+        proc.wait(60)
+        return elapsed
 
 
 def folder_mb(path: Path) -> float:
@@ -56,7 +67,8 @@ def main() -> int:
         ROOT / "dist" / "Warmline" / "Warmline",
         ROOT / "build" / "desktop-test" / "dist" / "Warmline" / "Warmline",
     ]
-    bundle = next((c for c in candidates if c and c.is_file()), None)
+    built = [c for c in candidates if c and c.is_file()]
+    bundle = max(built, key=lambda c: c.stat().st_mtime) if built else None  # the newest build
     if bundle is None:
         print("no bundle: run `python packaging/build.py --no-tarball` first", file=sys.stderr)
         return 2

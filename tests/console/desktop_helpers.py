@@ -43,6 +43,9 @@ def desktop_env_fixture(tmp_path, monkeypatch, qapp, desktops) -> Iterator[Any]:
     monkeypatch.setenv("WARMLINE_OUTBOX_DIR", str(tmp_path / "outbox"))
     style, palette, font = qapp.style().name(), qapp.palette(), qapp.font()
     yield tmp_path
+    from warmline.console.theme import use_theme_colors
+
+    use_theme_colors("light")
     qapp.setStyle(style)
     qapp.setPalette(palette)
     qapp.setFont(font)

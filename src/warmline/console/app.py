@@ -103,9 +103,10 @@ def _themed(app: QApplication, theme: str) -> Callable[[MainWindow], None]:
 
     def apply(window: MainWindow) -> None:
         from warmline.console.desktop.appearance import dark_palette, light_palette, resolve_theme
-        from warmline.console.theme import style_sheet
+        from warmline.console.theme import style_sheet, use_theme_colors
 
         resolved = resolve_theme(theme, app)
+        use_theme_colors(resolved)
         app.setStyle("Fusion")
         app.setPalette(dark_palette() if resolved == "dark" else light_palette())
         window.setStyleSheet(style_sheet(resolved))

@@ -108,6 +108,17 @@ def scale_points(qss: str, font_pt: float) -> str:
     return _POINTS.sub(lambda m: f"{round(float(m.group(1)) * factor, 1):g}pt", qss)
 
 
+_LIGHT_AUTHOR_COLORS = dict(AUTHOR_COLORS)
+# dark theme: bubbles keep their light fill (their text is dark), names above them turn light
+_DARK_AUTHOR_NAMES = {AuthorKind.BUYER: "#E5E7EB", AuthorKind.AI: "#94A3B8", AuthorKind.SYSTEM: "#9CA3AF"}
+
+
+def use_theme_colors(theme: str) -> None:
+    """Switch the painted colours widgets read at paint time (transcript author names)."""
+    for kind, (bg, border, name) in _LIGHT_AUTHOR_COLORS.items():
+        AUTHOR_COLORS[kind] = (bg, border, _DARK_AUTHOR_NAMES.get(kind, name) if theme == "dark" else name)
+
+
 @cache
 def style_sheet(theme: str = "light", font_pt: float = BASE_FONT_PT) -> str:
     """The console's QSS (resources/styles/*.qss in name order) for a theme and base size."""

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStyleFactory, QWidget
 
 from warmline.console.desktop.settings import DesktopSettings, Preferences
-from warmline.console.theme import style_sheet
+from warmline.console.theme import style_sheet, use_theme_colors
 
 
 def enable_high_dpi() -> None:
@@ -101,6 +101,7 @@ class Appearance(QObject):
         font = self.app.font()
         font.setPointSizeF(prefs.font_pt)
         self.app.setFont(font)
+        use_theme_colors(self.theme)
         qss = style_sheet(self.theme, prefs.font_pt)
         for window in self.windows:
             window.setStyleSheet(qss)
