@@ -28,6 +28,11 @@ EVAL_SHA256 = "4b6152da8ce7cce3897dfd29e07054b0b6ed15600199ad2c0a8b7e2faec42678"
 FLOORS = {"f1": 0.95, "reason_accuracy": 0.93, "precision": 0.95, "recall": 0.94}
 CEILINGS = {"unnecessary_rate": 0.05, "late_rate": 0.05}
 EXPLICIT_RECALL_FLOOR = 0.95
+# The second blind set (person requests in new wordings, messages that only mention people), written
+# after the first set's figures and before any change: measured F1 0.991, explicit-request recall
+# 0.978 (44/45), no handoff on the 15 messages that only mention people.
+EVAL2_SET = EVAL_SET.with_name("escalation-eval-2.jsonl")
+EVAL2_SHA256 = "c6b8937de3ac7e4c4c71bc2cd9e074ed8060c600b9b4e4a4f778ea97a82b8cfc"
 
 
 def _digest() -> str:
@@ -63,3 +68,14 @@ async def test_eval_figures_meet_the_targets(engine: EscalationEngine) -> None:
         assert figures[name] <= ceiling, (name, figures[name], [f["id"] for f in figures["failures"]])
     explicit = figures["by_reason"]["explicit_request"]
     assert explicit["recall"] >= EXPLICIT_RECALL_FLOOR, explicit
+
+
+async def test_second_blind_set_person_requests(engine: EscalationEngine) -> None:
+    rows = [json.loads(line) for line in EVAL2_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    digest = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert digest == EVAL2_SHA256, "second evaluation set changed: list the change in docs/escalation.md"
+    report = await evaluate(engine, load_dataset(EVAL2_SET))
+    figures = report.as_dict()
+    assert figures["f1"] >= 0.95 and figures["unnecessary_rate"] <= 0.05, figures["failures"]
+    assert figures["by_reason"]["explicit_request"]["recall"] >= 0.95, figures["by_reason"]
+    assert figures["reason_confusion"]["none"]["explicit_request"] == 0, "mentioning people is no request"
