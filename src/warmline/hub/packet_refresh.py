@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -76,6 +77,10 @@ def merge_packets(old: HandoffPacket, new: HandoffPacket) -> HandoffPacket:
     )
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def higher(a: Priority, b: Priority | None) -> Priority:
     return b if b is not None and b.rank < a.rank else a
 
@@ -112,6 +117,8 @@ class PacketRefresher:
                 turns = [service.message_model(m) for m in rows]
             if not turns or turns[-1].author_kind is not AuthorKind.BUYER:
                 return False
+            if _aware(handoff.created_at) >= _aware(turns[-1].created_at):
+                return False  # handed off on (or after) this turn: the packet already read it
             buyer = Buyer.model_validate(conversation.buyer)
             old = HandoffPacket.model_validate(handoff.packet)
             account = old.account if old.account.company else AccountFacts(company=buyer.company)
