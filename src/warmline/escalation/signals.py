@@ -3,85 +3,45 @@
 Every function takes plain data (text, turns, retrieval evidence, policy values) and
 returns ``Signal`` records, so each is unit-tested on its own. The engine gathers them
 and the decision rules read them; a reviewer sees them on the decision and the packet.
+The records live in ``evidence.py``; person requests in ``person_requests.py`` and
+certification claims in ``certifications.py`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-from pydantic import BaseModel, Field
 
 from warmline.domain.models import AuthorKind
-from warmline.escalation.text import PhraseSet, Scoped, scope, similarity, tokens
+from warmline.escalation.certifications import (
+    CERTIFICATIONS,
+    certification_claims,
+    certification_evidence,
+    unsupported_certification,
+)
+from warmline.escalation.evidence import (
+    DocumentRef,
+    ProductEvidence,
+    RetrievalHit,
+    Signal,
+    TurnText,
+    ValueConflict,
+)
+from warmline.escalation.person_requests import explicit_request
+from warmline.escalation.text import PhraseSet, scope, similarity, tokens
 
-
-class Signal(BaseModel):
-    """One observation that drove (or could have driven) a decision."""
-
-    name: str = Field(examples=["weak_retrieval"])
-    value: bool | int | float | str = True
-    detail: str = ""
-    turn: int | None = Field(default=None, description="seq of the message it was observed in")
-
-
-# --- plain inputs ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TurnText:
-    """The part of a transcript message the signals need."""
-
-    seq: int
-    author_kind: AuthorKind
-    body: str
-
-    @property
-    def is_buyer(self) -> bool:
-        return self.author_kind == AuthorKind.BUYER
-
-
-@dataclass(frozen=True)
-class RetrievalHit:
-    """A catalog search hit as the signals see it (score normalised to 0..1)."""
-
-    sku: str
-    name: str = ""
-    family: str = ""
-    score: float = 0.0
-    status: str = "active"
-    doc_kind: str | None = None
-    doc_title: str | None = None
-
-
-@dataclass(frozen=True)
-class DocumentRef:
-    title: str
-    kind: str
-    ref: str = ""
-
-
-@dataclass(frozen=True)
-class ValueConflict:
-    """Sources disagreeing on one attribute: (document title, kind, value) per source."""
-
-    attribute: str
-    values: tuple[tuple[str, str, str], ...]
-
-
-@dataclass(frozen=True)
-class ProductEvidence:
-    """What the catalog knows about one product, for grounding and the packet."""
-
-    sku: str
-    name: str = ""
-    family: str = ""
-    status: str = "active"
-    superseded_by: str | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    documents: tuple[DocumentRef, ...] = ()
-    conflicts: tuple[ValueConflict, ...] = ()
+__all__ = [
+    "CERTIFICATIONS",
+    "DocumentRef",
+    "ProductEvidence",
+    "RetrievalHit",
+    "Signal",
+    "TurnText",
+    "ValueConflict",
+    "certification_claims",
+    "certification_evidence",
+    "explicit_request",
+    "unsupported_certification",
+]
 
 
 # --- retrieval quality ----------------------------------------------------------------
@@ -306,211 +266,6 @@ def too_many_products(
     return []
 
 
-# An explicit request is a person noun together with a verb of asking or contacting, in one
-# clause that is not negated: "talk to an engineer", "get me a sales rep" (asking verb, then
-# the person), or "could one of your colleagues ring me", "can someone call us back" (the
-# person, then a contact verb aimed at the buyer). "No need to talk to sales" is negated;
-# "our engineer will call you" names the buyer's own people and is not a request.
-_ASK = PhraseSet(
-    [
-        "talk to",
-        "talk with",
-        "speak to",
-        "speak with",
-        "chat with",
-        "connect me",
-        "put me through",
-        "transfer me",
-        "get me",
-        "can i get",
-        "could i get",
-        "can i have",
-        "i want",
-        "i'd like",
-        "i would like",
-        "i need",
-        "we need",
-        "we want",
-        "we'd like",
-        "we would like",
-        "need to reach",
-        "reach",
-        "contact",
-        "call me",
-        "call us",
-        "ring me",
-        "ring us",
-        "phone me",
-        "phone us",
-        "email me",
-        "email us",
-        "have someone",
-        "can someone",
-        "could someone",
-        "is there someone",
-        "is there somebody",
-        "is there anyone",
-        "is there anybody",
-        "is there a",
-        "is there an",
-        "can a",
-        "could a",
-        "can an",
-        "could an",
-        "loop in",
-        "bring in",
-        "escalate",
-        "hand me",
-        "pass me",
-        "send me to",
-        "let me talk",
-        "let me speak",
-        "prefer",
-        "rather talk",
-        "rather speak",
-    ],
-    max_gap=0,
-)
-_PERSON = PhraseSet(
-    [
-        "person",
-        "human",
-        "humans",
-        "real person",
-        "someone",
-        "somebody",
-        "anyone",
-        "anybody",
-        "agent",
-        "live agent",
-        "representative",
-        "rep",
-        "reps",
-        "sales rep",
-        "salesperson",
-        "sales person",
-        "sales team",
-        "sales",
-        "engineer",
-        "engineers",
-        "applications engineer",
-        "application engineer",
-        "specialist",
-        "specialists",
-        "expert",
-        "experts",
-        "support",
-        "support team",
-        "technician",
-        "account manager",
-        "colleague",
-        "colleagues",
-        "people",
-        "operator",
-        "staff",
-        "team member",
-        "manager",
-        "one of you",
-    ],
-    max_gap=0,
-)
-# Verbs of contacting a person; followed by "me", "us" or "back" they ask for contact.
-_CONTACT = PhraseSet(
-    [
-        "call",
-        "ring",
-        "phone",
-        "email",
-        "e-mail",
-        "contact",
-        "reach",
-        "reach out",
-        "get back",
-        "get in touch",
-        "talk",
-        "speak",
-        "chat",
-        "meet",
-        "visit",
-        "walk",
-        "go through",
-    ],
-    max_gap=0,
-)
-_TO_BUYER = frozenset({"me", "us", "back"})
-_CONVERSE = frozenset({"talk", "speak", "chat", "meet"})
-_BUYER_SUBJECT = frozenset({"i", "we"})
-_BUYERS_OWN = frozenset({"our", "my", "their", "his", "her"})
-_STANDALONE = PhraseSet(
-    [
-        "human please",
-        "real person",
-        "live agent",
-        "human agent",
-        "call me back",
-        "call us back",
-        "speak to someone",
-        "talk to someone",
-        "get a human",
-        "actual person",
-        "not a bot",
-        "no more bot",
-        "stop the bot",
-    ],
-    max_gap=1,
-)
-
-
-def explicit_request(text: str, turn: int | None = None) -> list[Signal]:
-    """The buyer asks for a person, a sales rep, an engineer or support, typos included."""
-    scoped = scope(text)
-    words = scoped.words
-    for phrase in _STANDALONE.affirmed(scoped):
-        return [_explicit(phrase, turn)]
-    for phrase, at in _ASK.affirmed_positions(scoped):
-        end = at + len(phrase.split())
-        tail = _same_clause(scoped, at, end, end + 6)
-        people = [p for p, i in _PERSON.positions(tail) if not _buyers_own(tail, i)]
-        if people:
-            return [_explicit(f"{phrase} … {people[0]}", turn)]
-    for person in _PERSON.phrases:
-        for at in person.find_all(words):
-            if scoped.negated(at, len(person.words)) or _buyers_own(words, at):
-                continue
-            end = at + len(person.words)
-            tail = _same_clause(scoped, at, end, end + 7)
-            for verb, i in _CONTACT.positions(tail):
-                after = tail[i + len(verb.split()) : i + len(verb.split()) + 3]
-                # "someone call me back", or "anybody I could speak with" (the buyer talks to them)
-                if _TO_BUYER.intersection(after) or (
-                    verb in _CONVERSE and _BUYER_SUBJECT.intersection(tail[:i])
-                ):
-                    return [_explicit(f"{person.text} … {verb}", turn)]
-    return []
-
-
-def _same_clause(scoped: Scoped, at: int, start: int, stop: int) -> list[str]:
-    """Words ``start:stop`` that are in the same clause as the word at ``at``."""
-    clause = scoped.clauses[at]
-    return [
-        w for w, c in zip(scoped.words[start:stop], scoped.clauses[start:stop], strict=True) if c == clause
-    ]
-
-
-def _buyers_own(words: Sequence[str], at: int) -> bool:
-    """The person noun belongs to the buyer ("our engineer"), so it is not someone to hand to."""
-    return any(w in _BUYERS_OWN for w in words[max(0, at - 2) : at])
-
-
-def _explicit(phrase: str, turn: int | None) -> Signal:
-    return Signal(
-        name="explicit_request",
-        value=phrase,
-        detail=f"buyer asked for a person (\u201c{phrase}\u201d)",
-        turn=turn,
-    )
-
-
 # --- business rules -------------------------------------------------------------------
 
 
@@ -595,89 +350,6 @@ def lifecycle_replacement(
             )
         )
     return found
-
-
-# --- certification claims -------------------------------------------------------------
-
-# Certifications and approvals buyers ask about: canonical name -> how buyers write it. A
-# claim the catalog holds no document or attribute for must not be answered with a datasheet.
-CERTIFICATIONS: dict[str, list[str]] = {
-    "UL": [
-        "ul",
-        "ul listed",
-        "ul listing",
-        "ul recognized",
-        "ul recognised",
-        "cul",
-        "c-ul",
-        "culus",
-        "ul508",
-    ],
-    "CSA": ["csa"],
-    "CE": ["ce", "ce marked", "ce marking", "ce mark", "declaration of conformity"],
-    "UKCA": ["ukca"],
-    "RoHS": ["rohs"],
-    "REACH": ["reach compliant", "reach compliance", "reach declaration", "reach certificate", "svhc"],
-    "ATEX": ["atex", "iecex", "eu-type examination"],
-    "DNV": ["dnv", "dnv-gl", "dnv gl", "lloyd's", "lloyds register", "type approval", "marine approval"],
-    "NSF": ["nsf"],
-    "WRAS": ["wras", "ktw", "acs approval", "drinking water approval"],
-    "EHEDG": ["ehedg", "3-a"],
-    "FDA": ["fda"],
-    "TÜV": ["tuv", "tüv"],
-    "VDE": ["vde"],
-    "EAC": ["eac"],
-    "CCC": ["ccc"],
-}
-_CERT_SETS = {name: PhraseSet(words, max_gap=0) for name, words in CERTIFICATIONS.items()}
-# Evidence words per certification, looked for in document titles and attribute names/values.
-_CERT_EVIDENCE = {
-    "ATEX": ("atex", "eu-type examination", "ii 2g", "ii 3g", "ex "),
-    "CE": ("ce ", "ce-", "declaration of conformity"),
-}
-
-
-def certification_claims(text: str) -> list[str]:
-    """Certifications the buyer asks about ("is it UL listed?", "RoHS compliant?"), unless negated."""
-    scoped = scope(text)
-    return [name for name, phrases in _CERT_SETS.items() if phrases.affirmed(scoped)]
-
-
-def certification_evidence(product: ProductEvidence, certification: str) -> str | None:
-    """Where the catalog backs a certification for a product (a document or attribute), or None."""
-    words = _CERT_EVIDENCE.get(certification, ()) + tuple(w.lower() for w in CERTIFICATIONS[certification])
-    for doc in product.documents:
-        title = f" {doc.title.lower()} "
-        if doc.kind.lower() in {"certificate", "standard"} and any(_word_in(w, title) for w in words):
-            return f"{doc.title} ({doc.kind})"
-    for name, value in product.attributes.items():
-        if name.lower() == certification.lower():
-            return f"{name}: {value}"
-        if name.lower() in {"certification", "certifications", "approvals", "approval", "listing"} and any(
-            _word_in(w, f" {value.lower()} ") for w in words
-        ):
-            return f"{name}: {value}"
-    return None
-
-
-def unsupported_certification(
-    product: ProductEvidence, certifications: Sequence[str], turn: int | None = None
-) -> list[Signal]:
-    """Certifications asked about that the catalog holds no document or attribute for."""
-    return [
-        Signal(
-            name="unsupported_certification",
-            value=f"{product.sku}.{cert}",
-            detail=f"no {cert} certificate or approval on file for {product.sku}",
-            turn=turn,
-        )
-        for cert in certifications
-        if certification_evidence(product, cert) is None
-    ]
-
-
-def _word_in(word: str, text: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(word.strip())}(?![a-z0-9])", text) is not None
 
 
 # --- live business data ---------------------------------------------------------------
