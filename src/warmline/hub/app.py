@@ -26,6 +26,7 @@ from warmline.hub.auth import PrincipalCache
 from warmline.hub.errors import HubError, validation_error
 from warmline.hub.events import EventFeed
 from warmline.hub.inputs import headers_too_large
+from warmline.hub.lifecycle.runner import Lifecycle
 from warmline.hub.middleware import BodySizeLimit, InputGuard, reject_header_fields
 from warmline.hub.packet_refresh import PacketRefresher
 from warmline.hub.settings import HubSettings
@@ -75,6 +76,7 @@ OPTIONAL_ROUTERS = (
     "warmline.hub.api.escalation",
     "warmline.hub.api.signin",
     "warmline.hub.api.history",
+    "warmline.hub.lifecycle.api",
 )
 
 
@@ -155,9 +157,12 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         app.state.packets = packets = PacketRefresher(db, engine)
         app.state.assist_runner = assist_runner = AssistRunner.from_settings(db)
         await assist_runner.start()  # jobs a previous process left unfinished are marked failed
+        app.state.lifecycle = lifecycle = Lifecycle(db, feed, app.state.principals, settings)
+        await lifecycle.start()  # sweeps and the revocation watch (warmline.hub.lifecycle)
         try:
             yield
         finally:
+            await lifecycle.aclose()
             db.bus.close()
             await assistant.aclose()
             await packets.aclose()

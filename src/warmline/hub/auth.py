@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -29,8 +30,9 @@ DB = Annotated[Database, Depends(get_db)]
 class PrincipalCache:
     """Known tokens for a short while, to spare every request a lookup.
 
-    Tokens cannot be revoked or their agents edited yet; the TTL bounds staleness for
-    when they can. Unknown tokens are never cached.
+    Unknown tokens are never cached. A revocation anywhere empties every instance's cache
+    within seconds (``clear``, from warmline.hub.lifecycle.runner); a token with an expiry
+    (a rotation's grace) is not answered from the cache past it.
     """
 
     def __init__(self, ttl_seconds: float = 60.0, max_entries: int = 10_000) -> None:
@@ -42,10 +44,14 @@ class PrincipalCache:
         hit = self._items.get(token)
         if hit is None:
             return None
-        if hit[0] < time.monotonic():
+        expires_at = hit[1].expires_at
+        if hit[0] < time.monotonic() or (expires_at is not None and expires_at <= datetime.now(UTC)):
             self._items.pop(token, None)
             return None
         return hit[1]
+
+    def clear(self) -> None:
+        self._items.clear()
 
     def put(self, token: str, principal: Principal) -> None:
         if len(self._items) >= self.max_entries:

@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine, Generator, Sequence
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,8 @@ from starlette.types import Receive, Send
 
 from warmline.domain.models import Event, EventType, PrincipalKind
 from warmline.hub.errors import field_error
+from warmline.hub.lifecycle.sweeps import oldest_event_id as repo_oldest_event_id
+from warmline.hub.lifecycle.sweeps import trimmed_through
 from warmline.hub.principal import Principal
 from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database, PendingEvent
@@ -164,7 +166,18 @@ class StreamSink:
     wake-up per stream. A write that has to wait (a slow reader) is finished in a task of
     its own, and the stream leaves the feed to catch up from its cursor on its own."""
 
-    __slots__ = ("agent", "cursor", "error", "keepalive", "last_sent", "pending", "principal", "send", "wake")
+    __slots__ = (
+        "agent",
+        "cursor",
+        "ended",
+        "error",
+        "keepalive",
+        "last_sent",
+        "pending",
+        "principal",
+        "send",
+        "wake",
+    )
 
     def __init__(self, principal: Principal, send: Send, cursor: int, keepalive: float) -> None:
         self.principal = principal
@@ -176,6 +189,7 @@ class StreamSink:
         self.wake: asyncio.Future[None] | None = None  # set when the stream's own task must act
         self.pending: asyncio.Task[None] | None = None  # a write that could not finish at once
         self.error: BaseException | None = None
+        self.ended = False  # set by EventFeed.end_streams (a revoked token): the response ends
 
     def signal(self) -> None:
         if self.wake is not None and not self.wake.done():
@@ -209,6 +223,7 @@ class EventFeed:
         self.head = 0
         self._fanned = 0  # entries up to this id have been written to the attached sinks
         self._sinks: dict[StreamSink, None] = {}  # attached (caught-up) streams, in attach order
+        self.streams: set[StreamSink] = set()  # every open stream, attached or catching up
         self._last_fan_out = 0.0
         self._fan_out_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
@@ -245,6 +260,18 @@ class EventFeed:
 
     def detach(self, sink: StreamSink) -> None:
         self._sinks.pop(sink, None)
+
+    def end_streams(self, should_end: Callable[[Principal], bool]) -> int:
+        """End the open streams whose principal ``should_end`` (revoked or expired tokens;
+        warmline.hub.lifecycle.runner); how many. Each ends its response within a wake-up."""
+        ended = 0
+        for sink in list(self.streams):
+            if not sink.ended and should_end(sink.principal):
+                sink.ended = True
+                self._sinks.pop(sink, None)
+                sink.signal()
+                ended += 1
+        return ended
 
     def _release_all(self) -> None:
         """Hand every attached stream back to its own task (the hub is closing)."""
@@ -437,6 +464,23 @@ SSE_HEADERS = [
 ]
 
 
+def reset_frame(resume_id: int, oldest_id: int) -> bytes:
+    """The ``reset`` event: events after the client's cursor were removed by retention
+    (docs/operations.md). The client reloads its state; the stream goes on after
+    ``resume_id`` (its SSE id, so a reconnect resumes from there); ``oldest_id`` is the
+    oldest event the log still holds (0: none)."""
+    data = json.dumps(
+        {"id": resume_id, "type": "reset", "data": {"oldest_id": oldest_id, "resume_id": resume_id}},
+        separators=(",", ":"),
+    )
+    return f"id: {resume_id}\nevent: reset\ndata: {data}\n\n".encode()
+
+
+async def _oldest_kept(db: Database) -> int:
+    async with db.read_statement() as session:
+        return await repo_oldest_event_id(session)
+
+
 async def _until_disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -467,10 +511,11 @@ async def serve_events(
 
     loop = asyncio.get_running_loop()
     db.bus.streams += 1
+    feed.streams.add(sink)
     gone = asyncio.ensure_future(_until_disconnected(receive))
     try:
         await write(f"retry: 2000\n: warmline event stream from {cursor}\n\n".encode())
-        while not feed.closed and not gone.done():
+        while not feed.closed and not gone.done() and not sink.ended:
             if sink.pending is not None:  # a write the feed started: it goes out first
                 pending, sink.pending = sink.pending, None
                 await pending
@@ -478,7 +523,13 @@ async def serve_events(
                 raise sink.error
             entries = feed.since(sink.cursor)
             if entries is None:  # older than memory: replay from the log (up to the feed's head)
-                batch, sink.cursor = await _replay(db, principal, sink.cursor, feed.head)
+                batch, cursor_after = await _replay(db, principal, sink.cursor, feed.head)
+                if sink.cursor < await trimmed_through(db):  # (read after the batch: see sweeps)
+                    # retention removed events after this cursor: say so, and go on from now
+                    sink.cursor = feed.head
+                    await write(reset_frame(sink.cursor, await _oldest_kept(db)))
+                    continue
+                sink.cursor = cursor_after
                 if frames := _frames(principal, batch):
                     await write(frames)
                 elif time.monotonic() - sink.last_sent >= keepalive_seconds:
@@ -505,6 +556,7 @@ async def serve_events(
         pass  # the client went away mid-write
     finally:
         db.bus.streams -= 1
+        feed.streams.discard(sink)
         feed.detach(sink)
         gone.cancel()
         if sink.pending is not None:

@@ -9,9 +9,11 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from warmline.hub.errors import HubError
+from warmline.hub.lifecycle import sealing
 from warmline.hub.principal import Principal
 from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database, Tx, utcnow
@@ -28,14 +30,28 @@ def request_hash(method: str, path: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(row: IdempotencyRow, expected_hash: str) -> JSONResponse:
+async def _replay(db: Database, row: IdempotencyRow, expected_hash: str) -> JSONResponse:
     if row.request_hash != expected_hash:
         raise HubError(
             "idempotency_key_reused",
             "this Idempotency-Key was used with a different request",
             status=422,
         )
-    return JSONResponse(row.response_body, status_code=row.response_status or 200)
+    body = row.response_body
+    if sealing.needs_sealing(body):  # a secret (the buyer token) is stored sealed
+        body = sealing.unseal_body(await sealing.hub_key(db), body)
+    return JSONResponse(body, status_code=row.response_status or 200)
+
+
+def _expired(db: Database, row: IdempotencyRow) -> bool:
+    """Past ``idempotency_ttl_s`` (and not yet swept): the key counts as new."""
+    ttl = sealing.config_of(db).idempotency_ttl_s
+    return ttl > 0 and (utcnow() - row.created_at).total_seconds() > ttl
+
+
+async def _forget(db: Database, row: IdempotencyRow) -> None:
+    async with db.write() as tx:
+        await tx.session.execute(delete(IdempotencyRow).where(IdempotencyRow.id == row.id))
 
 
 async def run_idempotent(
@@ -56,10 +72,37 @@ async def run_idempotent(
         raise HubError(
             "bad_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_CHARS} characters", status=422
         )
+    for attempt in (1, 2):
+        try:
+            return await _run_keyed(db, principal, key, fingerprint, status_code, action)
+        except _ExpiredKey as expired:  # the stored answer outlived its TTL: run as new, once
+            await _forget(db, expired.row)
+            if attempt == 2:
+                raise HubError("idempotency_key_busy", "retry this request", status=409) from None
+    raise AssertionError("unreachable")
+
+
+class _ExpiredKey(Exception):
+    def __init__(self, row: IdempotencyRow) -> None:
+        self.row = row
+
+
+async def _run_keyed(
+    db: Database,
+    principal: Principal,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    action: Callable[[Tx], Awaitable[BaseModel]],
+) -> JSONResponse:
+    sealer = await sealing.hub_key(db)  # (cached; read before the writer lock is taken)
     try:
         async with db.write() as tx:
             result = await action(tx)
             body: Any = result.model_dump(mode="json")
+            stored = body
+            if sealing.needs_sealing(body):  # no secret in clear in the table
+                stored = sealing.seal_body(sealer, body)
             # The key row goes in last, in the same transaction as what it created: a first
             # request costs no extra round trip, and a retry (or a concurrent duplicate, which
             # waits on the unique index until the first commits) fails here, rolls all of its
@@ -71,7 +114,7 @@ async def run_idempotent(
                 "key": key,
                 "request_hash": fingerprint,
                 "response_status": status_code,
-                "response_body": body,
+                "response_body": stored,
                 "created_at": utcnow(),
             }
             if not await tx.insert_at_commit(IdempotencyRow.__tablename__, tuple(row), [row]):
@@ -84,5 +127,7 @@ async def run_idempotent(
             existing = await repo.idempotency(session, principal.key, key)
         if existing is None or existing.response_status is None:
             raise
-        return _replay(existing, fingerprint)
+        if _expired(db, existing):
+            raise _ExpiredKey(existing) from None
+        return await _replay(db, existing, fingerprint)
     return JSONResponse(body, status_code=status_code)

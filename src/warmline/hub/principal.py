@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from warmline.domain.models import Agent, PrincipalKind
 
@@ -14,6 +15,7 @@ class Principal:
     name: str
     agent: Agent | None = None
     conversation_id: str | None = None
+    expires_at: datetime | None = None  # the token's expiry (a rotation's grace; lifecycle)
 
     @property
     def key(self) -> str:

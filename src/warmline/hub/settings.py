@@ -23,3 +23,23 @@ class HubSettings(BaseSettings):
     # plain path -- no routes ahead of FastAPI's stack, no statements straight on the SQLite
     # driver, no PostgreSQL commit script -- for debugging; read once, when the hub starts.
     fast_paths: bool = True
+    # Data lifecycle (warmline.hub.lifecycle; docs/operations.md). Idempotency keys are
+    # answered for this long, then swept; 0 = never expire.
+    idempotency_ttl_s: float = Field(default=24 * 3600.0, ge=0)
+    # Events older than this are removed from the log (streams resuming before the kept
+    # range get a `reset` event); 0 = keep forever.
+    event_retention_days: float = Field(default=30.0, ge=0)
+    # How often each hub instance runs the sweeps, and how many rows one batch deletes.
+    sweep_interval_s: float = Field(default=60.0, gt=0)
+    sweep_batch: int = Field(default=1000, gt=0, le=100_000)
+    # How often each instance looks for revoked tokens and erased conversations (one
+    # indexed read of a one-row table), so revocations reach every instance in seconds.
+    revocation_poll_s: float = Field(default=1.0, gt=0)
+    # `warmline tokens rotate`: how long the old token keeps working.
+    token_rotation_grace_s: float = Field(default=24 * 3600.0, ge=0)
+    # Buyer tokens stop working this long after their conversation's handoff is resolved
+    # (None: never); bot tokens may get an expiry when issued (`warmline bots add --expires-days`).
+    buyer_token_ttl_after_resolve_s: float | None = Field(default=None, ge=0)
+    # The secret the hub's sealing key is derived from (idempotency replays keep buyer
+    # tokens sealed with it). Unset: a random key created once in the database (hub_state).
+    secret_key: str | None = None

@@ -56,14 +56,19 @@ async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     row = await repo.token_by_hash(session, hash_token(token))
     if row is None:
         return None
+    expires_at = row.expires_at
+    if expires_at is not None and expires_at <= utcnow():  # revoked, rotated out or expired
+        return None
     kind = PrincipalKind(row.kind)
     if kind is PrincipalKind.AGENT:
         agent_row = await repo.agent(session, row.agent_id or "")
         if agent_row is None:
             return None
         agent = agent_model(agent_row)
-        return Principal(kind=kind, token_id=row.id, name=agent.name, agent=agent)
-    return Principal(kind=kind, token_id=row.id, name=row.name, conversation_id=row.conversation_id)
+        return Principal(kind=kind, token_id=row.id, name=agent.name, agent=agent, expires_at=expires_at)
+    return Principal(
+        kind=kind, token_id=row.id, name=row.name, conversation_id=row.conversation_id, expires_at=expires_at
+    )
 
 
 def check_skills(skills: Sequence[str], loc: tuple[str | int, ...]) -> list[str]:

@@ -54,6 +54,8 @@ class TokenRow(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime]
+    # revoked, rotated out or expired after this (None: valid until revoked; 0008_lifecycle)
+    expires_at: Mapped[datetime | None]
 
 
 class ConversationRow(Base):
@@ -166,4 +168,4 @@ class IdempotencyRow(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the expiry sweep's index (0008)
