@@ -76,6 +76,7 @@ OPTIONAL_ROUTERS = (
     "warmline.hub.api.escalation",
     "warmline.hub.api.signin",
     "warmline.hub.api.history",
+    "warmline.hub.api.metrics",
     "warmline.hub.lifecycle.api",
 )
 

@@ -32,6 +32,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "warmline.catalog.tables",
     "warmline.buyer.tables",
     "warmline.hub.signin",
+    "warmline.hub.metrics.tables",
     "warmline.hub.lifecycle.tables",
 )
 

@@ -12,6 +12,7 @@ from warmline.hub import service
 from warmline.hub.api.conversations import IdempotencyKey
 from warmline.hub.auth import DB, AgentOnly, AgentOrBot, BotOnly
 from warmline.hub.idempotency import request_hash, run_idempotent
+from warmline.hub.metrics.capture import ResolveReview
 from warmline.hub.store.db import Tx
 
 router = APIRouter(tags=["handoffs"])
@@ -78,7 +79,7 @@ async def release(db: DB, agent: AgentOnly, handoff_id: str) -> Handoff:
 
 
 @router.post("/handoffs/{handoff_id}/resolve", response_model=Handoff)
-async def resolve(db: DB, agent: AgentOnly, handoff_id: str) -> Handoff:
-    """Close a handoff you hold."""
+async def resolve(db: DB, agent: AgentOnly, handoff_id: str, body: ResolveReview | None = None) -> Handoff:
+    """Close a handoff you hold; the optional body is the outcome and review (docs/metrics.md)."""
     async with db.write() as tx:
-        return await service.resolve_handoff(tx, agent=agent, handoff_id=handoff_id)
+        return await service.resolve_handoff(tx, agent=agent, handoff_id=handoff_id, review=body)

@@ -20,6 +20,7 @@ from warmline.domain.models import (
     PrincipalKind,
 )
 from warmline.hub.errors import Conflict, Forbidden, NotFound, field_error
+from warmline.hub.metrics import capture
 from warmline.hub.principal import Principal
 from warmline.hub.service.accounts import issue_token, new_id
 from warmline.hub.service.views import agent_ref, conversation_model
@@ -204,4 +205,6 @@ async def add_message(
         author = spec.author_name
     item = (kind, author, spec.body, spec.internal, agent_id, None)
     [message] = await insert_messages(tx, conversation_id, int(conversation.last_seq), [item])
+    if agent_id is not None and not spec.internal:
+        await capture.agent_replied(tx, open_row.id, message.created_at)  # the first stops the clock
     return PostedMessage(message, bool(conversation.ai_assistant))

@@ -25,6 +25,7 @@ from warmline.domain.models import (
 )
 from warmline.domain.packet import HandoffPacket
 from warmline.hub.errors import Conflict, NotFound, field_error
+from warmline.hub.metrics import capture
 from warmline.hub.principal import Principal
 from warmline.hub.routing import infer_routing
 from warmline.hub.service.accounts import check_skills, new_id
@@ -53,8 +54,9 @@ def _search_haystack(packet: HandoffPacket, company: str) -> str:
     )
 
 
-async def _check_turns(tx: Tx, packet: HandoffPacket, conversation_id: str) -> None:
-    """Every ``source_turn``/``goal_turn`` must be a message seq of this conversation (422 if not)."""
+async def _check_turns(tx: Tx, packet: HandoffPacket, conversation_id: str) -> int:
+    """Every ``source_turn``/``goal_turn`` must be a message seq of this conversation (422 if not);
+    returns the conversation's last seq."""
     last = await repo.last_seq(tx.session, conversation_id)
     refs: list[tuple[tuple[str | int, ...], int | None]] = [(("goal_turn",), packet.goal_turn)]
     for section in ("products", "constraints", "documents", "confidence_notes", "unresolved", "quantities"):
@@ -67,6 +69,7 @@ async def _check_turns(tx: Tx, packet: HandoffPacket, conversation_id: str) -> N
                 f"turn {turn} is not in the conversation (it has {last} messages)",
                 value=turn,
             )
+    return last
 
 
 async def _owner(session: AsyncSession, row: HandoffRow) -> AgentRow | None:
@@ -100,7 +103,7 @@ async def create_handoff(tx: Tx, *, spec: NewHandoff) -> HandoffCreated:
         if await repo.open_handoff(tx.session, conversation_id) is not None:
             raise Conflict("handoff_open", "this conversation already has an open handoff")
         company = Buyer.model_validate(row.buyer).company
-    await _check_turns(tx, spec.packet, conversation_id)
+    last_seq = await _check_turns(tx, spec.packet, conversation_id)
     company = spec.packet.account.company or company
     now = utcnow()
     queued_since = now
@@ -131,6 +134,7 @@ async def create_handoff(tx: Tx, *, spec: NewHandoff) -> HandoffCreated:
         await tx.session.flush()
     except IntegrityError as exc:  # a concurrent create won the race for this conversation
         raise Conflict("handoff_open", "this conversation already has an open handoff") from exc
+    await capture.handoff_created(tx, handoff, spec.packet, last_seq)
     model = handoff_model(handoff, None)
     tx.emit(
         EventType.HANDOFF_CREATED,
@@ -299,7 +303,7 @@ def _display(agent: Agent) -> str:
 async def claim_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
     """Take a queued handoff; exactly one concurrent claimer wins (conditional UPDATE)."""
     now = utcnow()
-    return await _transition(
+    model = await _transition(
         tx,
         agent=agent,
         handoff_id=handoff_id,
@@ -309,6 +313,8 @@ async def claim_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
         event=EventType.HANDOFF_CLAIMED,
         line=f"{_display(agent)} joined the conversation",
     )
+    await capture.handoff_claimed(tx, handoff_id, agent.id, model.claimed_at or now)
+    return model
 
 
 async def claim(db: Database, *, agent: Agent, handoff_id: str) -> Handoff:
@@ -327,7 +333,7 @@ async def claim(db: Database, *, agent: Agent, handoff_id: str) -> Handoff:
 
 async def release_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
     """Put a held handoff back in the queue."""
-    return await _transition(
+    model = await _transition(
         tx,
         agent=agent,
         handoff_id=handoff_id,
@@ -337,11 +343,15 @@ async def release_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
         event=EventType.HANDOFF_RELEASED,
         line=f"{_display(agent)} stepped away; another specialist will pick this up shortly",
     )
+    await capture.handoff_released(tx, handoff_id)
+    return model
 
 
-async def resolve_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
-    """Close a held handoff."""
-    return await _transition(
+async def resolve_handoff(
+    tx: Tx, *, agent: Agent, handoff_id: str, review: capture.ResolveReview | None = None
+) -> Handoff:
+    """Close a held handoff (with the specialist's outcome and review, for the metrics)."""
+    model = await _transition(
         tx,
         agent=agent,
         handoff_id=handoff_id,
@@ -351,6 +361,10 @@ async def resolve_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
         event=EventType.HANDOFF_RESOLVED,
         line=f"{_display(agent)} marked this conversation as resolved",
     )
+    row = await repo.handoff(tx.session, handoff_id)
+    assert row is not None
+    await capture.handoff_resolved(tx, row, agent.id, review)
+    return model
 
 
 async def post_assistant_turn(
