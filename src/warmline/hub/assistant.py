@@ -5,6 +5,8 @@ on every buyer turn, in the background (the buyer's POST answers at once): it po
 AI's reply (answer, clarifying question, next step) into the thread and, when the engine
 escalates, opens the handoff with the engine's packet, skills and priority in the same
 transaction. Once a handoff is open, humans have the conversation and the AI is silent.
+The engine reads buyer text in a worker thread within a per-message budget, so a long or
+hostile message never stalls this loop (docs/escalation.md, "Off the event loop").
 """
 
 from __future__ import annotations
