@@ -109,6 +109,9 @@ def test_two_hubs_two_profiles_switch(data, run, memory_keyring, tmp_path):
             running.shell.add_hub_action.trigger()  # Warmline > Add a hub or account…
             dialog = await wait_until(lambda: visible_dialog("SignInDialog"), "the dialog for a second hub")
             assert dialog.known.count() == 2  # "New sign-in" + anna's profile
+            dialog.known.setCurrentIndex(1)  # a known profile fills in its saved sign-in
+            assert dialog.hub_edit.text() == data.base_url and dialog.secret_edit.text()
+            dialog.known.setCurrentIndex(0)
             await sign_in(dialog, other.base_url, carl_token, code=False)
             await wait_until(lambda: len(running.shells) == 2, "a second console")
             await connected(running)

@@ -36,6 +36,7 @@ from warmline.console.desktop.credentials import (
     Profile,
     Profiles,
     keyring_problem,
+    load_token,
     normalize_hub_url,
     profile_id,
     store_token,
@@ -196,6 +197,9 @@ class SignInDialog(QDialog):
         if profile is not None:
             self.hub_edit.setText(profile.hub_url)
             self.token_radio.setChecked(True)
+            saved = load_token(profile)
+            self.secret_edit.setText(saved or "")
+            self.set_status(f"Saved sign-in of {profile.agent}: press Sign in." if saved else "")
             self.secret_edit.setFocus()
 
     def _kind_changed(self, *_args: object) -> None:
