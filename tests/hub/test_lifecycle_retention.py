@@ -5,12 +5,13 @@ the oldest id kept) and then goes on live -- never a silent gap."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select, update
-
 from tests.hub.conftest import SSEReader, Workspace, bearer, start_hub
+
 from warmline.hub.lifecycle import state
 from warmline.hub.store.db import utcnow
 from warmline.hub.store.tables import EventRow
@@ -29,7 +30,9 @@ def _age_events(ws: Workspace, upto: int, days: float) -> None:
     ws.hub.run(run)
 
 
-async def test_resume_inside_at_the_edge_and_beyond_retention(workspace: Workspace, database_url: str) -> None:
+async def test_resume_inside_at_the_edge_and_beyond_retention(
+    workspace: Workspace, database_url: str
+) -> None:
     for _ in range(4):
         await workspace.handoff()
     async with workspace.client(workspace.ben) as ben:
@@ -55,7 +58,9 @@ async def test_resume_inside_at_the_edge_and_beyond_retention(workspace: Workspa
     other = start_hub(database_url)  # a second instance: its feed starts at the log's end
     try:
         assert other.base_url is not None
-        async with httpx.AsyncClient(base_url=other.base_url, headers=bearer(workspace.ben), timeout=30) as ben:
+        async with httpx.AsyncClient(
+            base_url=other.base_url, headers=bearer(workspace.ben), timeout=30
+        ) as ben:
             head = (await ben.get("/v1/handoffs")).json()["last_event_id"]
             # inside the kept range
             async with SSEReader(ben, last_event_id=oldest + 1) as inside:
@@ -84,3 +89,44 @@ async def test_nothing_is_removed_inside_retention(workspace: Workspace) -> None
         await workspace.handoff()
     lifecycle = workspace.hub.app.state.lifecycle
     assert workspace.hub.run(lifecycle.sweep_once())["events"] == 0
+
+
+async def test_console_stream_reloads_on_reset(workspace: Workspace, database_url: str) -> None:
+    """The console's EventStream hands a `reset` to its owner (which reloads the queue) and
+    resumes after it: no replay of what retention removed, no repeated reset."""
+    import asyncio
+
+    from warmline.console.client.events import EventStream
+    from warmline.console.client.hub_client import HubClient
+
+    for _ in range(3):
+        await workspace.handoff()
+    async with workspace.client(workspace.ben) as ben:
+        end = (await ben.get("/v1/handoffs")).json()["last_event_id"]
+    _age_events(workspace, end - 1, days=31)
+    workspace.hub.run(workspace.hub.app.state.lifecycle.sweep_once())
+    other = start_hub(database_url)  # (its feed starts at the log's end: the cursor is older)
+    resets: list[int] = []
+    seen: list[int] = []
+    client = HubClient(other.base_url or "", workspace.ben)
+    stream = EventStream(
+        client, last_event_id=1, on_event=lambda e: seen.append(e.id), on_state=lambda *_: None
+    )
+    stream.on_reset = lambda: resets.append(stream.last_event_id)
+    task = asyncio.create_task(stream.run())
+    try:
+        async with asyncio.timeout(10):
+            while not resets:
+                await asyncio.sleep(0.01)
+        created = await workspace.handoff()
+        async with asyncio.timeout(10):
+            while not any(i > end for i in seen):
+                await asyncio.sleep(0.01)
+        assert resets == [end] and stream.resets == 1
+        assert all(i > end for i in seen) and created
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await client.aclose()
+        other.stop()

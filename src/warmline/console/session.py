@@ -189,6 +189,7 @@ class Session(SessionAssist, QObject):
             last_event_id=page.last_event_id,
             on_event=self.apply_event,
             on_state=self._on_stream_state,
+            on_reset=lambda: self.spawn(self._reload_after_reset(), "reload-after-reset"),
             min_backoff=self.backoff[0],
             max_backoff=self.backoff[1],
         )
@@ -293,6 +294,23 @@ class Session(SessionAssist, QObject):
         self.current = detail
         self.current_changed.emit(detail)
         self.spawn(self._load_assist(detail), f"assist-{handoff_id}")
+
+    async def _reload_after_reset(self) -> None:
+        """The hub's `reset` event (its retention removed events we had not seen): reload
+        the queue, dropping rows the hub no longer lists, and the open handoff."""
+        try:
+            page = await self.client.list_handoffs()
+        except HubError as exc:
+            log.info("could not reload the queue after a reset: %s", exc)
+            return
+        listed = {s.id for s in page.items}
+        for handoff_id in [i for i in self.queue.ids() if i not in listed]:
+            self.queue.remove(handoff_id)
+        self.queue.apply_many(page.items)
+        for summary in page.items:
+            self._track(summary)
+        if self._current_id is not None:
+            await self._reload_current(self._current_id)
 
     async def _reload_current(self, handoff_id: str) -> None:
         """The buyer added details and the packet changed: show the new one."""

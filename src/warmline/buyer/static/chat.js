@@ -485,8 +485,16 @@
     if (!data) return;
     var ev;
     try { ev = JSON.parse(data); } catch (e) { return; }
-    if (ev.conversation_id === st.cid) handle(ev);
+    if (ev.type === "reset") reloadTranscript(); /* the hub's retention removed events we missed */
+    else if (ev.conversation_id === st.cid) handle(ev);
     if (id != null) mutate(function (s) { s.lastEventId = Math.max(Number(s.lastEventId || 0), Number(id)); });
+  }
+  function reloadTranscript() {
+    if (!st.cid) return;
+    api("GET", "/v1/conversations/" + encodeURIComponent(st.cid)).then(function (c) {
+      c.messages.forEach(addMessage);
+      refreshState();
+    }).catch(function () {});
   }
   function handle(ev) {
     var d = ev.data || {};

@@ -50,6 +50,7 @@ class EventStream:
         last_event_id: int,
         on_event: Callable[[Event], None],
         on_state: Callable[[ConnectionState, str], None],
+        on_reset: Callable[[], None] | None = None,
         min_backoff: float = 0.25,
         max_backoff: float = 5.0,
         rng: random.Random | None = None,
@@ -58,6 +59,8 @@ class EventStream:
         self.last_event_id = last_event_id
         self.on_event = on_event
         self.on_state = on_state
+        self.on_reset = on_reset  # the hub's `reset` event: reload state (docs/operations.md)
+        self.resets = 0
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.backoff = Backoff(min_backoff, max_backoff, rng=rng)
@@ -129,10 +132,25 @@ class EventStream:
             try:
                 async with contextlib.aclosing(source.aiter_sse()) as events:
                     async for sse in events:
+                        if sse.event == "reset":
+                            self._reset(sse.id)
+                            continue
                         self._handle(sse.id, sse.data)
             finally:
                 self._current_response = None
         return True
+
+    def _reset(self, sse_id: str) -> None:
+        """Events after our cursor were removed by the hub's retention: the stream goes on
+        after ``sse_id``, and what we hold must be reloaded (``on_reset``)."""
+        self.resets += 1
+        with contextlib.suppress(ValueError):
+            self.last_event_id = max(self.last_event_id, int(sse_id))
+        if self.on_reset is not None:
+            try:
+                self.on_reset()
+            except Exception:
+                log.exception("reloading after a reset failed")
 
     def _handle(self, sse_id: str, data: str) -> None:
         if not data:
