@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "escalation": "warmline.escalation.commands:escalation_group",
     "simulate": "warmline.sim.commands:simulate",
     "widget": "warmline.buyer.commands:widget",
+    "report": "warmline.hub.metrics.report:report",
+    "review": "warmline.hub.metrics.report:review",
 }
 
 

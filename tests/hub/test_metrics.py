@@ -8,7 +8,15 @@ Transfers (issue 12) are not a hub feature here yet: every count of them is 0.
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import json
 from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+
+from warmline.cli import main
+from warmline.escalation.evaluation import LabelledConversation
 
 from .conftest import Workspace, new_conversation, packet
 
@@ -26,7 +34,7 @@ async def make(ws: Workspace, ago: timedelta, **pkt) -> dict:
     ) | {"escalated_at": when}
 
 
-async def test_scripted_history(workspace: Workspace) -> None:
+async def test_scripted_history(workspace: Workspace, database_url: str, tmp_path) -> None:
     ws = workspace
     gear = {
         "constraints": [{"name": "torque", "value": "> 180", "unit": "N·m"}],
@@ -189,3 +197,36 @@ async def test_scripted_history(workspace: Workspace) -> None:
     }
     assert far["counts"]["escalated"] == 0 and far["time_to_first_response"]["p50_seconds"] is None
     assert far["buyer_repeated"]["rate"] is None and far["daily"] == []
+
+    # the same figures from the command line, as JSON, CSV and HTML
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, [*args, "--database-url", database_url])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    out = await asyncio.to_thread(
+        cli, "report", "--json", "--csv", str(tmp_path / "r.csv"), "--html", str(tmp_path / "r.html")
+    )
+    assert {k: v for k, v in json.loads(out).items() if k != "window"} == {
+        k: v for k, v in m.items() if k != "window"
+    }
+    rows = list(csv.DictReader((tmp_path / "r.csv").open()))
+    assert (
+        rows[0]["scope"] == "all" and rows[0]["unnecessary_num"] == "1" and rows[0]["unnecessary_den"] == "4"
+    )
+    assert {r["key"] for r in rows if r["scope"] == "reason"} == set(m["by_reason"])
+    assert "<table>" in (tmp_path / "r.html").read_text()
+    assert "unnecessary" in await asyncio.to_thread(cli, "report", "--from", "2001-01-01")
+
+    # reviewed escalations (h1, h2, h5; h3 had no review) in the eval format
+    await asyncio.to_thread(cli, "review", "export", str(tmp_path / "reviews.jsonl"))
+    lines = [json.loads(x) for x in (tmp_path / "reviews.jsonl").read_text().splitlines()]
+    by_id = {x["id"]: LabelledConversation.model_validate(x) for x in lines}
+    assert set(by_id) == {ids[0], ids[1], ids[4]}
+    assert by_id[ids[4]].expected.escalate_at is None  # unnecessary: should not have escalated
+    assert by_id[ids[1]].expected.escalate_at == 0 and by_id[ids[1]].buyer_turns == [
+        "turn 1"
+    ]  # late at seq 1
+    assert (
+        by_id[ids[0]].expected.reason is not None and by_id[ids[0]].expected.reason.value == "purchase_intent"
+    )
