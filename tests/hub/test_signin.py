@@ -90,37 +90,31 @@ async def test_malformed_unknown_and_expired_codes(workspace):
     assert r.status_code == 401
 
 
-def test_cli_prints_a_code_that_signs_in(tmp_path):
+def test_cli_prints_codes_that_sign_in(tmp_path):
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     run = [sys.executable, "-m", "warmline.cli"]
-    add = subprocess.run(
-        [*run, "agents", "add", "dana", "--skills", "drives", "--database-url", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert add.returncode == 0, add.stderr
-    issued = subprocess.run(
-        [*run, "agents", "signin-code", "dana", "--hours", "2", "--database-url", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*run, *args, "--database-url", url], capture_output=True, text=True, timeout=120
+        )
+
+    added = cli("agents", "add", "dana", "--skills", "drives", "--signin-code")
+    assert added.returncode == 0, added.stderr
+    token, first_code = added.stdout.strip().splitlines()[-2:]
+    assert len(token) > 30 and signin.normalize_code(first_code)
+    issued = cli("agents", "signin-code", "dana", "--hours", "2")
     assert issued.returncode == 0, issued.stderr
-    code = issued.stdout.strip().splitlines()[-1]
-    assert signin.normalize_code(code) and "valid once" in issued.stderr
+    second_code = issued.stdout.strip().splitlines()[-1]
+    assert "valid once" in issued.stderr and second_code != first_code
     from tests.hub.conftest import start_hub
 
     hub = start_hub(url)
     try:
-        r = httpx.post(f"{hub.base_url}/v1/signin", json={"code": code}, timeout=30)
-        assert r.status_code == 200 and r.json()["agent"]["name"] == "dana"
+        for code in (first_code, second_code):
+            r = httpx.post(f"{hub.base_url}/v1/signin", json={"code": code}, timeout=30)
+            assert r.status_code == 200 and r.json()["agent"]["name"] == "dana"
     finally:
         hub.stop()
-    missing = subprocess.run(
-        [*run, "agents", "signin-code", "nobody", "--database-url", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    missing = cli("agents", "signin-code", "nobody")
     assert missing.returncode == 1 and "nobody" in missing.stderr

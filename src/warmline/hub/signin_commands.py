@@ -1,7 +1,8 @@
-"""`warmline agents signin-code NAME [--hours H]`: a one-time code for the desktop sign-in.
+"""`warmline agents signin-code NAME [--hours H]`: a one-time code for the desktop sign-in,
+and `warmline agents add ... --signin-code` (the same code right after adding).
 
-Adds the command to the ``agents`` group of ``warmline.hub.commands`` (cli.py loads the
-group from here, so ``warmline agents`` lists it with ``add`` and ``list``).
+Extends the ``agents`` group of ``warmline.hub.commands`` (cli.py loads the group from
+here): ``signin-code`` is added, and ``add`` gains ``--signin-code`` around the original.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def signin_code(name: str, hours: float, database_url: str | None) -> None:
         code, agent, expires_at = _with_db(url, run)
     except HubError as exc:
         raise click.ClickException(exc.message) from None
+    _print_code(code, agent, expires_at)
+
+
+def _print_code(code: str, agent: Any, expires_at: Any) -> None:
     click.echo(
         f"sign-in code for {agent.name}, valid once until {expires_at:%Y-%m-%d %H:%M} UTC "
         "(Warmline's sign-in dialog: hub address, then this code):",
@@ -40,5 +45,35 @@ def signin_code(name: str, hours: float, database_url: str | None) -> None:
     )
     click.echo(code)
 
+
+_plain_add = agents.commands["add"]
+
+
+@click.pass_context
+def _add_with_code(ctx: click.Context, signin_code: bool, **kwargs: Any) -> None:
+    ctx.invoke(_plain_add, **kwargs)  # prints the token (last line, as before)
+    if signin_code:
+        ctx.invoke(
+            signin_code_command, name=kwargs["name"], hours=24.0, database_url=kwargs.get("database_url")
+        )
+
+
+signin_code_command = signin_code
+agents.add_command(
+    click.Command(
+        "add",
+        callback=_add_with_code,
+        params=[
+            *_plain_add.params,
+            click.Option(
+                ["--signin-code"],
+                is_flag=True,
+                help="also issue a one-time desktop sign-in code (valid 24 h; printed last)",
+            ),
+        ],
+        help=_plain_add.help,
+        short_help=_plain_add.short_help,
+    )
+)
 
 __all__ = ["agents", "signin_code"]
