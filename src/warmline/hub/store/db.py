@@ -294,14 +294,23 @@ class Database:
         """PASSIVE checkpoints every CHECKPOINT_SECONDS from a connection of their own, in a
         thread: they never wait for (or hold up) the writer or readers."""
         import sqlite3
+        import threading
 
         conn: sqlite3.Connection | None = None
+        # A cancelled ``to_thread`` leaves its checkpoint running in the worker thread; closing
+        # the connection under it from this thread crashes the process (seen: a segfault at
+        # hub shutdown). The lock makes the close wait for the checkpoint in flight.
+        using = threading.Lock()
+        closed = False
 
         def checkpoint() -> None:
             nonlocal conn
-            if conn is None:
-                conn = sqlite3.connect(path, timeout=0.1, check_same_thread=False)
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            with using:
+                if closed:
+                    return  # started after the close below: nothing to do
+                if conn is None:
+                    conn = sqlite3.connect(path, timeout=0.1, check_same_thread=False)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
         try:
             while not self.bus.closed:
@@ -311,8 +320,11 @@ class Database:
                 except sqlite3.Error as exc:  # busy or locked: the next one will do
                     log.debug("WAL checkpoint skipped: %s", exc)
         finally:
-            if conn is not None:
-                conn.close()
+            with using:  # at most one checkpoint's time (its busy timeout is 0.1 s)
+                closed = True
+                if conn is not None:
+                    conn.close()
+                    conn = None
 
     async def close(self) -> None:
         """Stop listening, wake streams so they end, and dispose of the pool."""
