@@ -5,6 +5,7 @@ codes are refused (401 / 422 naming the field)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,6 +16,8 @@ from warmline.hub import signin
 from warmline.hub.store.db import utcnow
 
 from .conftest import bearer
+
+JSON = {"Content-Type": "application/json"}
 
 
 async def test_code_is_issued_by_an_admin_and_works_once(workspace):
@@ -53,6 +56,13 @@ async def test_only_an_admin_issues_codes_and_only_for_known_agents(workspace):
         assert r.status_code == 404
         r = await admin.post("/v1/signin-codes", json={"agent": "ana", "ttl_minutes": 0})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "ttl_minutes"
+        for hostile in ("an\x00a", "\ud800", "x" * 101, 7):
+            r = await admin.post("/v1/signin-codes", content=json.dumps({"agent": hostile}), headers=JSON)
+            assert r.status_code == 422, (hostile, r.text)
+            assert r.json()["detail"][0]["loc"][-1] == "agent"
+        for hostile in ("AB\x00C-DEFG-HJKM", "\ud800" * 12, "x" * 41, 12, None):
+            r = await admin.post("/v1/signin", content=json.dumps({"code": hostile}), headers=JSON)
+            assert r.status_code == 422, (hostile, r.text)
     async with workspace.client() as anon:
         assert (await anon.post("/v1/signin-codes", json={"agent": "ana"})).status_code == 401
 

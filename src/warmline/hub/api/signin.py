@@ -28,6 +28,13 @@ class NewSignInCode(BaseModel):
     agent: str = Field(min_length=1, max_length=100, description="the specialist's name")
     ttl_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60, description="valid for (default 24 h)")
 
+    @field_validator("agent")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValueError("a specialist's name has no control characters")
+        return value
+
 
 class SignInCodeIssued(BaseModel):
     code: str = Field(description="XXXX-XXXX-XXXX, shown once; works once")
