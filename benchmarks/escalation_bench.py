@@ -3,7 +3,7 @@
 Prints, in one run: the intent model's load time and its cost per buyer turn (scored with
 numpy, uncached), and ``decide()`` per turn with the classifier loaded against the same engine
 with the model switched off (rules only) and the catalog floor; decisions/s = 1000 / mean ms.
-A fresh engine per round, and the classifier's cache cleared, so every message is read anew.
+A fresh engine per round and every per-text cache cleared, so every message is read anew.
 
 Replays the dev, held-out and evaluation sets turn by turn (each decision sees the transcript so
 far, as the hub would send it) and times ``EscalationEngine.decide``. The baseline, in the
@@ -91,6 +91,16 @@ def line(label: str, values: list[float]) -> str:
     )
 
 
+def clear_text_caches() -> None:
+    """Forget every per-text cache, so each configuration reads the messages cold."""
+    from warmline.escalation import extract, intents, text
+
+    _predict_cached.cache_clear()
+    extract._extract_facts.cache_clear()
+    intents._classify.cache_clear()
+    text.scope.cache_clear()
+
+
 def model_figures(convs: list[tuple[AccountFacts, list[str]]]) -> None:
     """Load time of the shipped model, and its scoring cost per buyer turn (no cache)."""
     loads = []
@@ -128,9 +138,15 @@ async def main(rounds: int, database_url: str | None) -> None:
             rules_only: list[float] = []
             for _ in range(rounds):
                 floor += await run_floor(catalog, convs)
-                _predict_cached.cache_clear()
-                decide += await run_engine(EscalationEngine(catalog=catalog), convs)
-                rules_only += await run_engine(EscalationEngine(policy=rules_policy, catalog=catalog), convs)
+                # interleaved per conversation (alternating which goes first), caches cleared before
+                # each, so machine load hits both configurations alike
+                with_model = EscalationEngine(catalog=catalog)
+                rules = EscalationEngine(policy=rules_policy, catalog=catalog)
+                for i, conv in enumerate(convs):
+                    pair = [(rules, rules_only), (with_model, decide)]
+                    for eng, sink in pair if i % 2 else reversed(pair):
+                        clear_text_caches()
+                        sink += await run_engine(eng, [conv])
             print(f"database: {url.split(':', 1)[0]}, {len(convs)} conversations x {rounds} rounds")
             print(line("baseline catalog floor", floor))
             print(line("decide(), rules only", rules_only))
