@@ -194,7 +194,7 @@ class RuleBook:
         # purchase intent (asking after an existing quote is live data, not a new quote)
         live = list(reading.live)
         quote_status = any(s.value == "quote_status" for s in live)
-        rule_intent = cur.rule_intent
+        rule_intent = cur.rule_intent or cur.intent
         quote_rule = (
             [_cue_signal(rule_intent, Intent.QUOTE_REQUEST, seq)]
             if rule_intent.has(Intent.QUOTE_REQUEST)
