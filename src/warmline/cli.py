@@ -17,7 +17,7 @@ import click
 COMMANDS: dict[str, str] = {
     "demo": "warmline.demo:demo",
     "hub": "warmline.cli:hub_with_demo",
-    "agents": "warmline.hub.signin_commands:agents",  # + signin-code
+    "agents": "warmline.hub.lifecycle.commands:agents",  # + signin-code, revoke
     "bots": "warmline.hub.commands:bots",
     "db": "warmline.hub.commands:db",
     "console": "warmline.console.commands:console",
@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "escalation": "warmline.escalation.commands:escalation_group",
     "simulate": "warmline.sim.commands:simulate",
     "widget": "warmline.buyer.commands:widget",
+    "tokens": "warmline.hub.lifecycle.commands:tokens",
+    "audit": "warmline.hub.lifecycle.commands:audit_command",
     "report": "warmline.hub.metrics.report:report",
     "review": "warmline.hub.metrics.report:review",
 }

@@ -37,9 +37,10 @@ class HubSettings(BaseSettings):
     revocation_poll_s: float = Field(default=1.0, gt=0)
     # `warmline tokens rotate`: how long the old token keeps working.
     token_rotation_grace_s: float = Field(default=24 * 3600.0, ge=0)
-    # Buyer tokens stop working this long after their conversation's handoff is resolved
-    # (None: never); bot tokens may get an expiry when issued (`warmline bots add --expires-days`).
+    # Buyer tokens stop working this long after their conversation's handoff is resolved,
+    # bot tokens this long after they were issued (None: never; enforced by the sweep).
     buyer_token_ttl_after_resolve_s: float | None = Field(default=None, ge=0)
+    bot_token_ttl_days: float | None = Field(default=None, ge=0)
     # The secret the hub's sealing key is derived from (idempotency replays keep buyer
     # tokens sealed with it). Unset: a random key created once in the database (hub_state).
     secret_key: str | None = None

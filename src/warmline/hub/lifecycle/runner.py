@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import random
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -24,6 +25,7 @@ from warmline.hub.auth import PrincipalCache
 from warmline.hub.events import EventFeed
 from warmline.hub.lifecycle import audit, sealing, state, sweeps
 from warmline.hub.lifecycle.tables import AuditRow
+from warmline.hub.principal import Principal
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database, utcnow
 from warmline.hub.store.tables import TokenRow
@@ -35,6 +37,7 @@ SETTINGS_AUDITED = (
     "event_retention_days",
     "token_rotation_grace_s",
     "buyer_token_ttl_after_resolve_s",
+    "bot_token_ttl_days",
 )
 
 
@@ -51,6 +54,8 @@ class Lifecycle:
         self._seen_audit = 0
         self.sweeps_run = 0
         self.streams_ended = 0
+        # open streams' tokens that will expire (a rotation's grace): token id -> when
+        self._expiring: dict[str, datetime] = {}
 
     async def start(self) -> None:
         sealing.configure(
@@ -107,6 +112,7 @@ class Lifecycle:
             "buyer_tokens": await sweeps.expire_buyer_tokens(
                 self.db, s.buyer_token_ttl_after_resolve_s, s.sweep_batch
             ),
+            "bot_tokens": await sweeps.expire_bot_tokens(self.db, s.bot_token_ttl_days, s.sweep_batch),
         }
         self.sweeps_run += 1
         return done
@@ -135,9 +141,13 @@ class Lifecycle:
 
     async def watch_once(self) -> None:
         now = utcnow()
-        self.streams_ended += self.feed.end_streams(
-            lambda p: getattr(p, "expires_at", None) is not None and p.expires_at <= now
-        )
+        expiring = self._expiring
+
+        def expired(p: Principal) -> bool:
+            until = p.expires_at or expiring.get(p.token_id)
+            return until is not None and until <= now
+
+        self.streams_ended += self.feed.end_streams(expired)
         async with self.db.read_statement() as session:
             counter = await state.get_int(session, state.REVOCATIONS)
         if counter == self._seen_revocations:
@@ -153,6 +163,11 @@ class Lifecycle:
             return
         now = utcnow()
         async with self.db.read() as session:
+            rows = await session.execute(
+                select(TokenRow.id, TokenRow.expires_at).where(TokenRow.id.in_(token_ids))
+            )
+            known = dict(rows.all())
+            self._expiring = {t: at for t, at in known.items() if at is not None}
             valid = set(
                 await session.scalars(
                     select(TokenRow.id).where(

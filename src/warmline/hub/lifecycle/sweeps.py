@@ -138,6 +138,37 @@ async def expire_buyer_tokens(db: Database, ttl_after_resolve_s: float | None, b
     return total
 
 
+async def expire_bot_tokens(db: Database, ttl_days: float | None, batch: int) -> int:
+    """Bot tokens issued more than ``ttl_days`` ago stop working (renew: tokens rotate)."""
+    if ttl_days is None:
+        return 0
+    now = utcnow()
+    cutoff = now - timedelta(days=ttl_days)
+    total = 0
+    while True:
+        async with db.write() as tx:
+            if not await _mine(tx, db, "tokens"):
+                break
+            ids = (
+                select(TokenRow.id)
+                .where(TokenRow.kind == "bot", TokenRow.expires_at.is_(None), TokenRow.created_at < cutoff)
+                .limit(batch)
+                .scalar_subquery()
+            )
+            result = await tx.session.execute(
+                update(TokenRow).where(TokenRow.id.in_(ids)).values(expires_at=now),
+                execution_options={"synchronize_session": False},
+            )
+            changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if changed:
+                await state.bump(tx.session, state.REVOCATIONS)
+        total += changed
+        if changed < batch:
+            break
+        await asyncio.sleep(PAUSE_SECONDS)
+    return total
+
+
 async def trimmed_through(db: Database) -> int:
     """Every event with an id at or below this may have been removed by retention."""
     async with db.read_statement() as session:
