@@ -52,7 +52,7 @@ def test_matching_handoff_notifies_and_click_selects_it(data, run):
         note = notifier.shown[0]
         assert (note.kind, note.handoff_id, note.count) == (Kind.NEW_HANDOFF, mine.handoff.id, 1)
         assert "Drive Works AG" in note.title
-        assert running.shell.tray.count >= 1
+        await wait_until(lambda: running.shell.tray.count >= 1, "the tray badge counting it")
         assert "waiting for your expertise" in running.shell.tray.icon.toolTip()
 
         running.shell.tray.icon.messageClicked.emit()  # the user clicks the pop-up

@@ -29,7 +29,6 @@ from warmline.domain.models import Agent, AuthorKind, Event, HandoffStatus, Hand
 
 TRANSFER_EVENTS = frozenset({"handoff.transferred"})
 TIMEOUT_EVENTS = frozenset({"handoff.claim_expiring", "handoff.timeout_warning"})
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 @dataclass
@@ -101,6 +100,10 @@ class Notifier(QObject):
         self._group.setSingleShot(True)
         self._group.setInterval(int(group_seconds * 1000))
         self._group.timeout.connect(self._flush_new)
+        self._held: dict[str, HandoffSummary] | None = None  # conversation -> handoff I hold
+        queue = session.queue  # type: ignore[attr-defined]
+        for signal in (queue.rowsInserted, queue.rowsRemoved, queue.modelReset, queue.dataChanged):
+            signal.connect(self._queue_changed)
 
     @property
     def me(self) -> Agent | None:
@@ -170,21 +173,14 @@ class Notifier(QObject):
                     handoff.id if handoff else None,
                 )
 
+    def _queue_changed(self, *_args: object) -> None:
+        self._held = None  # rebuilt on the next buyer message (not on every queue tick)
+
     def _held_handoff(self, conversation_id: str) -> HandoffSummary | None:
-        me = self.me
-        queue = self.session.queue  # type: ignore[attr-defined]
-        for hid in queue.ids():
-            s = queue.summary(hid)
-            if (
-                s is not None
-                and s.conversation_id == conversation_id
-                and s.status == HandoffStatus.CLAIMED
-                and s.claimed_by is not None
-                and me is not None
-                and s.claimed_by.id == me.id
-            ):
-                return s
-        return None
+        if self._held is None:
+            queue = self.session.queue  # type: ignore[attr-defined]
+            self._held = {r.summary.conversation_id: r.summary for r in queue.rows() if r.mine}
+        return self._held.get(conversation_id)
 
     def _handoff_of_conversation(self, conversation_id: str) -> HandoffSummary | None:
         queue = self.session.queue  # type: ignore[attr-defined]
@@ -203,7 +199,7 @@ class Notifier(QObject):
         ]
         if not waiting:
             return
-        waiting.sort(key=lambda h: (PRIORITY_RANK.get(str(h.priority.value), 9), h.created_at))
+        waiting.sort(key=lambda h: (h.priority.rank, h.created_at))
         first = waiting[0]
         if len(waiting) == 1:
             title = f"New handoff: {first.buyer_company or first.product_family}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
 
@@ -91,10 +91,14 @@ class DesktopShell(QObject):
         self.notifier.unread_changed.connect(lambda _n: self.update_counts())
         if self.tray_available:
             self.tray.show()
-        session.queue.rowsInserted.connect(self.update_counts)
-        session.queue.rowsRemoved.connect(self.update_counts)
-        session.queue.modelReset.connect(self.update_counts)
-        session.queue.dataChanged.connect(self.update_counts)
+        # the badge is recounted at most every 250 ms (a busy queue changes many times a second)
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(250)
+        self._count_timer.timeout.connect(self.update_counts)
+        queue = session.queue
+        for signal in (queue.rowsInserted, queue.rowsRemoved, queue.modelReset, queue.dataChanged):
+            signal.connect(self._schedule_count)
         session.connection_changed.connect(self._on_connection)
         self.settings.changed.connect(self._on_preferences)
         self._build_menu(window)
@@ -146,6 +150,10 @@ class DesktopShell(QObject):
         queue = self.window.session.queue  # type: ignore[attr-defined]
         return sum(1 for r in queue.rows() if r.summary.status == HandoffStatus.QUEUED and r.takeable)
 
+    def _schedule_count(self, *_args: object) -> None:
+        if not self._count_timer.isActive():
+            self._count_timer.start()
+
     def update_counts(self, *_args: object) -> None:
         if self.tray is not None and self.notifier is not None:
             self.tray.set_counts(self.waiting_count(), self.notifier.unread)
@@ -195,7 +203,6 @@ class DesktopShell(QObject):
             self.settings.set_flag("tray_hint_shown")
             if self.tray is not None and self.tray_available:
                 self.tray.icon.showMessage("Warmline is still running", TRAY_HINT, app_icon(), 10000)
-            self.hint_shown = True
 
     def show_window(self) -> None:
         if self.window is None:
