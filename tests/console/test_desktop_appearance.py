@@ -147,3 +147,21 @@ def test_window_size_and_splitters_come_back(data, run, qapp):
         assert await asyncio.wait_for(running.task, 30) == 0
 
     run(second())
+
+
+def test_dark_style_sheet_maps_colours_by_property_and_scales_sizes():
+    from warmline.console.theme import darken, scale_points, style_sheet
+
+    qss = "QPushButton#primary { background: #4F46E5; color: #FFFFFF; border: 1px solid #E5E7EB; }"
+    dark = darken(qss)
+    assert "color: #FFFFFF" in dark  # white text on the accent stays white
+    assert "border: 1px solid #374151" in dark and "background: #4F46E5" in dark
+    assert darken("QLabel { color: #111827; background: #FFFFFF; }") == (
+        "QLabel { color: #E5E7EB; background: #1F2937; }"
+    )
+    assert scale_points("QWidget { font-size: 10pt; } QLabel { font-size: 8.5pt; }", 12.0) == (
+        "QWidget { font-size: 12pt; } QLabel { font-size: 10.2pt; }"
+    )
+    light, dark_full = style_sheet("light"), style_sheet("dark")
+    assert light.count("{") == dark_full.count("{")  # same rules, other colours
+    assert "#F8FAFC" in light and "#F8FAFC" not in dark_full
