@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "widget": "warmline.buyer.commands:widget",
     "tokens": "warmline.hub.lifecycle.commands:tokens",
     "audit": "warmline.hub.lifecycle.commands:audit_command",
+    "erase": "warmline.hub.lifecycle.commands:erase",
     "report": "warmline.hub.metrics.report:report",
     "review": "warmline.hub.metrics.report:review",
 }

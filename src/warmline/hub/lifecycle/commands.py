@@ -76,6 +76,21 @@ def tokens_rotate(name: str, grace_s: float | None, database_url: str | None) ->
     click.echo(done.token)
 
 
+@click.command("erase")
+@click.option("--conversation", "conversation_id", required=True, help="the conversation's id (cnv_...)")
+@database_option
+def erase(conversation_id: str, database_url: str | None) -> None:
+    """Erase a buyer's personal data from one conversation (kept: counts, timings, SKUs)."""
+    from warmline.hub.lifecycle import audit, erasure
+
+    url = _settings(database_url=database_url).database_url
+    done = _run_write(
+        url,
+        lambda tx: erasure.erase_conversation(tx, conversation_id=conversation_id, actor=audit.cli_actor()),
+    )
+    click.echo(f"erased {conversation_id}: " + ", ".join(f"{k} {v}" for k, v in done.items()), err=True)
+
+
 @click.command("audit")
 @click.option("--after", default=0, show_default=True, help="entries after this id")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
@@ -108,4 +123,4 @@ def audit_command(after: int, as_json: bool, database_url: str | None) -> None:
             )
 
 
-__all__ = ["agents", "agents_revoke", "audit_command", "tokens"]
+__all__ = ["agents", "agents_revoke", "audit_command", "erase", "tokens"]
