@@ -66,6 +66,9 @@ class Agent(BaseModel):
     skills: list[str] = Field(default_factory=list)
     all_skills: bool = False
     created_at: datetime
+    max_active: int | None = Field(
+        default=None, description="handoffs this agent may hold at once; null: the workspace default"
+    )
 
     def can_take(self, required: list[str]) -> bool:
         """True when this agent has every skill the handoff requires."""
@@ -120,6 +123,16 @@ class HandoffSummary(BaseModel):
     claimed_by: AgentRef | None = None
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+    first_reply_at: datetime | None = Field(
+        default=None, description="the holder's first reply to the buyer (the reply timeout stops)"
+    )
+    requeued_at: datetime | None = Field(
+        default=None, description="taken back by the reply timeout (front of its priority until claimed)"
+    )
+    buyer_waiting_since: datetime | None = Field(
+        default=None,
+        description="GET /v1/handoffs: the oldest buyer message unanswered for idle_timeout_s or longer",
+    )
 
 
 class Handoff(HandoffSummary):
@@ -197,6 +210,12 @@ class NewAgent(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
     display_name: str = Field(default="", max_length=200)
     skills: list[str] = Field(default_factory=list)
+    max_active: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="handoffs held at once (0: no limit; null: the workspace default)",
+    )
 
 
 # --- responses ----------------------------------------------------------------------
@@ -247,6 +266,13 @@ class EventType(StrEnum):
     ASSIST_FAILED = "assist.failed"
     ASSIST_CANCELLED = "assist.cancelled"
     CONVERSATION_TYPING = "conversation.typing"  # someone is typing; data: author_kind, name
+    # team work (issue 12; warmline.hub.assignment, warmline.hub.team)
+    HANDOFF_REQUEUED = "handoff.requeued"  # reply timeout: from_agent, held_s
+    HANDOFF_CLAIM_EXPIRING = "handoff.claim_expiring"  # agent_id, seconds_left
+    HANDOFF_TRANSFERRED = "handoff.transferred"  # from/to agent or to_skills, note
+    AGENT_MENTIONED = "agent.mentioned"  # agent_id, message (an @mention in a note)
+    PRESENCE = "presence"  # agent_id, status: online / away / offline
+    VIEWING = "viewing"  # agent_id, handoff_id (or null)
 
 
 class Event(BaseModel):
@@ -272,3 +298,10 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     owner: AgentRef | None = None
+
+
+class CapacityDetail(ErrorDetail):
+    """409 ``capacity_reached``: the agent already holds ``held`` of ``limit`` handoffs."""
+
+    held: int
+    limit: int

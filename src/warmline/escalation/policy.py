@@ -128,6 +128,8 @@ class Policy(BaseModel):
     regulated: dict[str, list[str]] = Field(default_factory=dict)
     # sub-reason -> cue phrases (stock, pricing, lead_time, quote_status, entitlements)
     live_data: dict[str, list[str]] = Field(default_factory=dict)
+    # the hub's team rules (reply timeout, idle flag, capacity): read by warmline.hub.assignment
+    assignment: dict[str, float | int] = Field(default_factory=dict)
     # product family -> attributes needed before recommending
     clarify: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from warmline.domain.models import ErrorDetail
 from warmline.escalation.engine import EscalationEngine
 from warmline.escalation.llm import ChatPhraser
 from warmline.hub.api import agents, assist, conversations, events, handoffs, meta, widget
+from warmline.hub.assignment import AssignmentConfig, ReplyTimer
 from warmline.hub.assist_jobs import AssistRunner
 from warmline.hub.assistant import HubAssistant
 from warmline.hub.auth import PrincipalCache
@@ -76,6 +77,7 @@ OPTIONAL_ROUTERS = (
     "warmline.hub.api.escalation",
     "warmline.hub.api.signin",
     "warmline.hub.api.history",
+    "warmline.hub.api.team",
     "warmline.hub.api.metrics",
     "warmline.hub.lifecycle.api",
 )
@@ -158,6 +160,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         app.state.packets = packets = PacketRefresher(db, engine)
         app.state.assist_runner = assist_runner = AssistRunner.from_settings(db)
         await assist_runner.start()  # jobs a previous process left unfinished are marked failed
+        app.state.reply_timer = reply_timer = ReplyTimer(db, app.state.assignment)
+        await reply_timer.start()  # the reply-timeout sweep (warmline.hub.assignment)
         app.state.lifecycle = lifecycle = Lifecycle(db, feed, app.state.principals, settings)
         await lifecycle.start()  # sweeps and the revocation watch (warmline.hub.lifecycle)
         try:
@@ -165,6 +169,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         finally:
             await lifecycle.aclose()
             db.bus.close()
+            await reply_timer.aclose()
             await assistant.aclose()
             await packets.aclose()
             await assist_runner.aclose()
@@ -178,6 +183,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.assignment = AssignmentConfig.load(settings)  # team rules (policy + settings)
     app.state.principals = PrincipalCache()
     app.add_middleware(InputGuard)  # (inside BodySizeLimit: the body it reads is bounded)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

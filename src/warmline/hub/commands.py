@@ -63,6 +63,19 @@ def make_hub_command(demo_entry: Callable[[], Callable[..., Any]] | None = None)
         help="take the plain path for every request (debugging; also WARMLINE_FAST_PATHS=0)",
     )
     @click.option(
+        "--reply-timeout",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="seconds a claim may go without a first reply before it is requeued (0 = off; "
+        "default: policy.toml [assignment])",
+    )
+    @click.option(
+        "--idle-timeout",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="seconds an unanswered buyer message takes to flag the handoff (0 = off)",
+    )
+    @click.option(
         "--demo",
         is_flag=True,
         hidden=demo_entry is None,
@@ -74,6 +87,8 @@ def make_hub_command(demo_entry: Callable[[], Callable[..., Any]] | None = None)
         database_url: str | None,
         log_level: str,
         no_fast_paths: bool,
+        reply_timeout: float | None,
+        idle_timeout: float | None,
         demo: bool,
     ) -> None:
         """Run the hub (migrates the database first)."""
@@ -81,7 +96,14 @@ def make_hub_command(demo_entry: Callable[[], Callable[..., Any]] | None = None)
             raise click.UsageError("--demo is only available through the `warmline` command")
         fast_paths = False if no_fast_paths else None  # (None: the setting, WARMLINE_FAST_PATHS)
         serve(
-            _settings(host=host, port=port, database_url=database_url, fast_paths=fast_paths),
+            _settings(
+                host=host,
+                port=port,
+                database_url=database_url,
+                fast_paths=fast_paths,
+                reply_timeout_s=reply_timeout,
+                idle_timeout_s=idle_timeout,
+            ),
             log_level=log_level,
             on_started=demo_entry() if demo and demo_entry is not None else None,
         )
@@ -161,8 +183,16 @@ def agents() -> None:
 @click.argument("name")
 @click.option("--skills", required=True, help="comma list of skills, or 'all'")
 @click.option("--display-name", default="", help="name shown to buyers")
+@click.option(
+    "--max-active",
+    type=click.IntRange(0, 1000),
+    default=None,
+    help="handoffs this specialist may hold at once (0 = no limit; default: the workspace's)",
+)
 @database_option
-def agents_add(name: str, skills: str, display_name: str, database_url: str | None) -> None:
+def agents_add(
+    name: str, skills: str, display_name: str, max_active: int | None, database_url: str | None
+) -> None:
     """Add a specialist; prints its token (last line of stdout)."""
     from fastapi.exceptions import RequestValidationError
 
@@ -179,7 +209,9 @@ def agents_add(name: str, skills: str, display_name: str, database_url: str | No
 
     async def run(db: Any) -> tuple[Any, str]:
         async with db.write() as tx:
-            return await service.create_agent(tx, name=name, skills=skill_list, display_name=display_name)
+            return await service.create_agent(
+                tx, name=name, skills=skill_list, display_name=display_name, max_active=max_active
+            )
 
     try:
         agent, token = _with_db(url, run)

@@ -23,6 +23,13 @@ class HubSettings(BaseSettings):
     # plain path -- no routes ahead of FastAPI's stack, no statements straight on the SQLite
     # driver, no PostgreSQL commit script -- for debugging; read once, when the hub starts.
     fast_paths: bool = True
+    # Team rules (warmline.hub.assignment): None takes resources/policy.toml's [assignment]
+    # (and a workspace override in WARMLINE_POLICY_FILE); `warmline hub --reply-timeout S
+    # --idle-timeout S`. 0 turns one off. The sweep runs every assignment_sweep_s per instance.
+    reply_timeout_s: float | None = Field(default=None, ge=0)
+    idle_timeout_s: float | None = Field(default=None, ge=0)
+    max_active_per_agent: int | None = Field(default=None, ge=0)
+    assignment_sweep_s: float = Field(default=1.0, gt=0)
     # Data lifecycle (warmline.hub.lifecycle; docs/operations.md). Idempotency keys are
     # answered for this long, then swept; 0 = never expire.
     idempotency_ttl_s: float = Field(default=24 * 3600.0, ge=0)

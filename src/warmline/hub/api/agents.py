@@ -26,6 +26,6 @@ async def add_agent(db: DB, agent: AgentOnly, body: NewAgent) -> AgentCreated:
         raise Forbidden("forbidden", "only a specialist with all skills may add specialists")
     async with db.write() as tx:
         created, token = await service.create_agent(
-            tx, name=body.name, skills=body.skills, display_name=body.display_name
+            tx, name=body.name, skills=body.skills, display_name=body.display_name, max_active=body.max_active
         )
     return AgentCreated(agent=created, token=token)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from warmline.domain.models import Handoff, HandoffCreated, HandoffDetail, HandoffPage, NewHandoff
 from warmline.hub import service
 from warmline.hub.api.conversations import IdempotencyKey
+from warmline.hub.assignment import capacity_for
 from warmline.hub.auth import DB, AgentOnly, AgentOrBot, BotOnly
 from warmline.hub.idempotency import request_hash, run_idempotent
 from warmline.hub.metrics.capture import ResolveReview
@@ -39,6 +40,7 @@ async def create_handoff(
 
 @router.get("/handoffs", response_model=HandoffPage)
 async def list_handoffs(
+    request: Request,
     db: DB,
     caller: AgentOrBot,
     status: Annotated[str | None, Query(description="comma list; default queued,claimed")] = None,
@@ -52,7 +54,14 @@ async def list_handoffs(
     skill_list = None if skills is None else [s.strip() for s in skills.split(",") if s.strip()]
     async with db.read() as session:
         page = await service.list_handoffs(
-            session, principal=caller, statuses=statuses, skills=skill_list, mine=mine, q=q, limit=limit
+            session,
+            principal=caller,
+            statuses=statuses,
+            skills=skill_list,
+            mine=mine,
+            q=q,
+            limit=limit,
+            idle_s=request.app.state.assignment.idle_timeout_s,
         )
     # serialised once by pydantic (the model is already valid): FastAPI would validate it again
     return Response(page.model_dump_json(), media_type="application/json")
@@ -66,9 +75,11 @@ async def get_handoff(db: DB, _caller: AgentOrBot, handoff_id: str) -> HandoffDe
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=Handoff)
-async def claim(db: DB, agent: AgentOnly, handoff_id: str) -> Handoff:
-    """Take a queued handoff; 409 already_claimed (with the owner) if someone was faster."""
-    return await service.claim(db, agent=agent, handoff_id=handoff_id)
+async def claim(request: Request, db: DB, agent: AgentOnly, handoff_id: str) -> Handoff:
+    """Take a queued handoff; 409 already_claimed (with the owner) if someone was faster, 409
+    capacity_reached (with held and limit) when you already hold your maximum."""
+    capacity = capacity_for(agent, request.app.state.assignment)
+    return await service.claim(db, agent=agent, handoff_id=handoff_id, capacity=capacity)
 
 
 @router.post("/handoffs/{handoff_id}/release", response_model=Handoff)

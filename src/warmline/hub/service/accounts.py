@@ -84,9 +84,10 @@ def check_skills(skills: Sequence[str], loc: tuple[str | int, ...]) -> list[str]
 
 
 async def create_agent(
-    tx: Tx, *, name: str, skills: Sequence[str], display_name: str = ""
+    tx: Tx, *, name: str, skills: Sequence[str], display_name: str = "", max_active: int | None = None
 ) -> tuple[Agent, str]:
-    """Add a specialist and issue its token (``skills=["all"]`` means every skill)."""
+    """Add a specialist and issue its token (``skills=["all"]`` means every skill); ``max_active``:
+    how many handoffs they may hold (None: the workspace's max_active_per_agent)."""
     all_skills = ALL_SKILLS in [s.strip() for s in skills]
     cleaned = [] if all_skills else check_skills(skills, ("body", "skills"))
     if await repo.agent_by_name(tx.session, name) is not None:
@@ -98,6 +99,7 @@ async def create_agent(
         skills=cleaned,
         all_skills=all_skills,
         created_at=utcnow(),
+        max_active=max_active,
     )
     tx.session.add(row)
     try:

@@ -19,6 +19,7 @@ from warmline.domain.models import (
     NewMessage,
     PrincipalKind,
 )
+from warmline.hub.assignment import mark_first_reply, notify_mentions
 from warmline.hub.errors import Conflict, Forbidden, NotFound, field_error
 from warmline.hub.metrics import capture
 from warmline.hub.principal import Principal
@@ -174,16 +175,20 @@ async def add_message(
         assert principal.agent is not None
         if spec.author_kind not in (None, AuthorKind.AGENT):
             raise field_error(("body", "author_kind"), "agents post as 'agent'", value=spec.author_kind)
-        open_row = await repo.open_handoff(tx.session, conversation_id)
-        if open_row is None or open_row.status != HandoffStatus.CLAIMED or open_row.claimed_by is None:
+        open_row = None if spec.internal else await repo.open_handoff(tx.session, conversation_id)
+        if spec.internal:
+            pass  # a colleague note: any agent, holder or not; buyers never see it (issue 12)
+        elif open_row is None or open_row.status != HandoffStatus.CLAIMED or open_row.claimed_by is None:
             raise Conflict("not_claimed", "claim this conversation's handoff before replying")
-        if open_row.claimed_by != principal.agent.id:
+        elif open_row.claimed_by != principal.agent.id:
             owner = await repo.agent(tx.session, open_row.claimed_by)
             raise Conflict(
                 "claimed_by_other",
                 "another specialist holds this conversation",
                 owner=agent_ref(owner) if owner else None,
             )
+        elif open_row.first_reply_at is None:
+            await mark_first_reply(tx, open_row.id)  # the reply timeout stops (hub.assignment)
         kind = AuthorKind.AGENT
         author = principal.agent.display_name or principal.agent.name
         agent_id = principal.agent.id
@@ -205,6 +210,8 @@ async def add_message(
         author = spec.author_name
     item = (kind, author, spec.body, spec.internal, agent_id, None)
     [message] = await insert_messages(tx, conversation_id, int(conversation.last_seq), [item])
+    if agent_id is not None and "@" in spec.body:
+        await notify_mentions(tx, message)  # @name of a colleague: agent.mentioned to them
     if agent_id is not None and not spec.internal:
         await capture.agent_replied(tx, open_row.id, message.created_at)  # the first stops the clock
     return PostedMessage(message, bool(conversation.ai_assistant))

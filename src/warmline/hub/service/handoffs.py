@@ -24,6 +24,7 @@ from warmline.domain.models import (
     NewHandoff,
 )
 from warmline.domain.packet import HandoffPacket
+from warmline.hub.assignment import buyers_waiting, capacity_refusal, capacity_test
 from warmline.hub.errors import Conflict, NotFound, field_error
 from warmline.hub.metrics import capture
 from warmline.hub.principal import Principal
@@ -189,6 +190,7 @@ async def list_handoffs(
     mine: bool = False,
     q: str | None = None,
     limit: int = 500,
+    idle_s: float = 0,
 ) -> HandoffPage:
     """The queue: filtered, in priority-then-age order, with the event id to stream from."""
     if mine and principal.agent is None:
@@ -208,6 +210,7 @@ async def list_handoffs(
         picked.append(row)
         if len(picked) >= limit:
             break
+    waiting = await buyers_waiting(session, [r for r in picked if r.status == HandoffStatus.CLAIMED], idle_s)
     owners = {
         agent_id: agent_ref(agent)
         for agent_id, agent in (
@@ -229,6 +232,9 @@ async def list_handoffs(
             claimed_by=owners.get(r.claimed_by) if r.claimed_by else None,
             claimed_at=r.claimed_at,
             resolved_at=r.resolved_at,
+            first_reply_at=r.first_reply_at,
+            requeued_at=r.requeued_at,
+            buyer_waiting_since=waiting.get(r.conversation_id),
         )
         for r in picked
     ]
@@ -275,6 +281,7 @@ async def _transition(
     values: dict[str, object],
     event: EventType,
     line: str,
+    capacity: int = 0,
 ) -> Handoff:
     changed = await repo.set_handoff_status(
         tx.session,
@@ -282,9 +289,12 @@ async def _transition(
         where_status=where_status.value,
         where_claimed_by=None if action == "claim" else agent.id,
         values={**values, "updated_at": utcnow()},
+        extra=[capacity_test(agent.id, capacity)] if capacity > 0 else (),
     )
     if not changed:
         held = await _refuse(tx.session, handoff_id, agent, action=action)
+        if action == "claim" and held.status == HandoffStatus.QUEUED:
+            await capacity_refusal(tx.session, agent.id, capacity)  # (the only other reason)
         return handoff_model(held, await _owner(tx.session, held))  # claiming what you hold: 200
     row = await repo.handoff(tx.session, handoff_id)
     assert row is not None
@@ -300,8 +310,9 @@ def _display(agent: Agent) -> str:
     return agent.display_name or agent.name
 
 
-async def claim_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
-    """Take a queued handoff; exactly one concurrent claimer wins (conditional UPDATE)."""
+async def claim_handoff(tx: Tx, *, agent: Agent, handoff_id: str, capacity: int = 0) -> Handoff:
+    """Take a queued handoff; exactly one concurrent claimer wins (conditional UPDATE), and
+    only while the agent holds fewer than ``capacity`` (0: no limit; 409 capacity_reached)."""
     now = utcnow()
     model = await _transition(
         tx,
@@ -309,15 +320,25 @@ async def claim_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:
         handoff_id=handoff_id,
         action="claim",
         where_status=HandoffStatus.QUEUED,
-        values={"status": HandoffStatus.CLAIMED.value, "claimed_by": agent.id, "claimed_at": now},
+        values={
+            "status": HandoffStatus.CLAIMED.value,
+            "claimed_by": agent.id,
+            "claimed_at": now,
+            **CLAIM_RESET,
+        },
         event=EventType.HANDOFF_CLAIMED,
         line=f"{_display(agent)} joined the conversation",
+        capacity=capacity,
     )
     await capture.handoff_claimed(tx, handoff_id, agent.id, model.claimed_at or now)
     return model
 
 
-async def claim(db: Database, *, agent: Agent, handoff_id: str) -> Handoff:
+# A new claim's reply timeout starts afresh; a requeued handoff leaves the front of the queue.
+CLAIM_RESET = {"first_reply_at": None, "requeued_at": None, "requeued_from": None, "reply_warned_at": None}
+
+
+async def claim(db: Database, *, agent: Agent, handoff_id: str, capacity: int = 0) -> Handoff:
     """Claim with a lock-free fast path: a handoff already held by someone else is refused
     from a plain read, so a stampede of losers never queues behind the writer."""
     async with db.read() as session:
@@ -328,7 +349,7 @@ async def claim(db: Database, *, agent: Agent, handoff_id: str) -> Handoff:
             found = await _refuse(session, handoff_id, agent, action="claim")
             return handoff_model(found, await _owner(session, found))
     async with db.write() as tx:
-        return await claim_handoff(tx, agent=agent, handoff_id=handoff_id)
+        return await claim_handoff(tx, agent=agent, handoff_id=handoff_id, capacity=capacity)
 
 
 async def release_handoff(tx: Tx, *, agent: Agent, handoff_id: str) -> Handoff:

@@ -27,6 +27,7 @@ def agent_model(row: AgentRow) -> Agent:
         skills=list(row.skills),
         all_skills=row.all_skills,
         created_at=row.created_at,
+        max_active=row.max_active,
     )
 
 
@@ -76,6 +77,8 @@ def summary_model(row: HandoffRow, owner: AgentRow | None) -> HandoffSummary:
         claimed_by=agent_ref(owner) if owner is not None else None,
         claimed_at=row.claimed_at,
         resolved_at=row.resolved_at,
+        first_reply_at=row.first_reply_at,
+        requeued_at=row.requeued_at,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warmline.hub.store.fast import FastStatement
@@ -137,6 +137,8 @@ QUEUE_COLUMNS = (
     HandoffRow.claimed_by,
     HandoffRow.claimed_at,
     HandoffRow.resolved_at,
+    HandoffRow.first_reply_at,
+    HandoffRow.requeued_at,
 )
 
 
@@ -147,7 +149,11 @@ async def handoffs(session: AsyncSession, *, statuses: Sequence[str], terms: Seq
     for term in terms:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(HandoffRow.search_text.like(f"%{escaped}%", escape="\\"))
-    stmt = stmt.order_by(HandoffRow.priority_rank, HandoffRow.created_at, HandoffRow.id)
+    # a handoff the reply timeout took back comes first within its priority (0010_team)
+    requeued_last = case((HandoffRow.requeued_at.is_(None), 1), else_=0)
+    stmt = stmt.order_by(
+        HandoffRow.priority_rank, requeued_last, HandoffRow.requeued_at, HandoffRow.created_at, HandoffRow.id
+    )
     return (await session.execute(stmt)).all()
 
 
@@ -158,9 +164,11 @@ async def set_handoff_status(
     where_status: str,
     where_claimed_by: str | None = None,
     values: dict[str, object],
+    extra: Sequence[Any] = (),
 ) -> int:
-    """Conditional UPDATE: changes the row only if it is still in the expected state."""
-    cond = [HandoffRow.id == handoff_id, HandoffRow.status == where_status]
+    """Conditional UPDATE: changes the row only if it is still in the expected state (and
+    ``extra`` holds: e.g. the claimer's capacity)."""
+    cond = [HandoffRow.id == handoff_id, HandoffRow.status == where_status, *extra]
     if where_claimed_by is not None:
         cond.append(HandoffRow.claimed_by == where_claimed_by)
     result = await session.execute(

@@ -40,6 +40,8 @@ class AgentRow(Base):
     skills: Mapped[list[str]] = mapped_column(JSON)
     all_skills: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # handoffs this agent may hold at once (None: the workspace's max_active_per_agent; 0010_team)
+    max_active: Mapped[int | None] = mapped_column(Integer)
 
 
 class TokenRow(Base):
@@ -97,6 +99,10 @@ class HandoffRow(Base):
             sqlite_where=text("status IN ('queued', 'claimed')"),
             postgresql_where=text("status IN ('queued', 'claimed')"),
         ),
+        # 0010_team: what an agent holds (the capacity check inside the claim's UPDATE), and
+        # the reply-timeout sweep's range scan (claimed, no first reply yet, claimed before ...)
+        Index("ix_handoffs_holder", "claimed_by", "status"),
+        Index("ix_handoffs_reply_due", "status", "first_reply_at", "claimed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -115,6 +121,12 @@ class HandoffRow(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None]
+    # 0010_team: the holder's first reply to the buyer since the claim (the reply timeout
+    # stops); a reply-timeout requeue's time and previous holder (front of its priority)
+    first_reply_at: Mapped[datetime | None]
+    requeued_at: Mapped[datetime | None]
+    requeued_from: Mapped[str | None] = mapped_column(String(40))
+    reply_warned_at: Mapped[datetime | None]  # handoff.claim_expiring was sent for this claim
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -156,6 +168,18 @@ class AssistJobRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     note_message_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class SavedReplyRow(Base):
+    """A workspace-wide saved reply with {placeholders} (migration 0010_team)."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(60), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
 
 
 class IdempotencyRow(Base):
