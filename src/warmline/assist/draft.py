@@ -98,16 +98,17 @@ def template_draft(
             para += f" Note that {p.sku} is discontinued" + (
                 f"; its current successor is {succ}." if succ else "."
             )
-        for c in sheet.conflicts:
-            if any(a.name == c.attribute for a in key):
-                shown = next(a for a in key if a.name == c.attribute)
+        for conflict in sheet.conflicts:
+            if any(a.name == conflict.attribute for a in key):
+                shown = next(a for a in key if a.name == conflict.attribute)
                 others = ", ".join(
-                    f"{v.value} ({v.document_title})" for v in c.values if v.value != shown.value
+                    f"{v.value} ({v.document_title})" for v in conflict.values if v.value != shown.value
                 )
                 para += (
-                    f" Our documents disagree on {c.label.lower()} ({others}); I'll confirm the exact figure."
+                    f" Our documents disagree on {conflict.label.lower()} ({others});"
+                    " I'll confirm the exact figure."
                 )
-                for v in c.values:
+                for v in conflict.values:
                     cites.add(p.sku, v.document_title, v.document_kind.value, v.ref)
         for c in constraints:
             verdict, attr = check_constraint(c, sheet)

@@ -303,7 +303,7 @@ def parse_constraint(text: str) -> Constraint:
         raise ConstraintError(text, t, f"has no value after {op!r}")
     if attr in PRODUCT_FIELDS:
         if op not in ("=", "!="):
-            raise ConstraintError(text, op, f"cannot compare {attr} (use ':' or '!=')")
+            raise ConstraintError(text, str(op), f"cannot compare {attr} (use ':' or '!=')")
         return Constraint(attribute=attr, op=op, text=val.strip().lower(), original=original)
     spec = ATTRIBUTES.get(attr)
     dimension = spec.dimension if spec else None

@@ -281,11 +281,11 @@ async def _write(
     # name_rows: how many rows each product has for each attribute (0005_catalog_perf). Exact here
     # for products new in this run; products that existed may keep rows from other files.
     counts: dict[tuple[int, str], int] = {}
-    for a in attr_rows:
-        key = (a["product_id"], a["name"])
+    for values in attr_rows:
+        key = (values["product_id"], values["name"])
         counts[key] = counts.get(key, 0) + 1
-    for a in attr_rows:
-        a["name_rows"] = counts[(a["product_id"], a["name"])]
+    for values in attr_rows:
+        values["name_rows"] = counts[(values["product_id"], values["name"])]
     for part in _chunks(attr_rows, 20000):
         await conn.execute(insert(t.attributes), part)
     existing = sorted({ids[r.sku] for r in recs + col.doc_products} & set(known.values()))

@@ -138,9 +138,9 @@ class SearchLookups(FilterSQL):
                         "ORDER BY catalog_products.sku LIMIT :n"
                     )
                     args = {"n": limit * 4, **cond_args, **drow_args}
-                    rows = (await conn.execute(text(listed_sql), args)).all()
+                    rows = list((await conn.execute(text(listed_sql), args)).all())
                 else:
-                    rows = (await conn.execute(listed.order_by(p.c.sku).limit(limit * 4))).all()
+                    rows = list((await conn.execute(listed.order_by(p.c.sku).limit(limit * 4))).all())
                 ok = await self._passes(conn, [r.id for r in rows], filters)
                 for r, good in zip(rows, ok, strict=True):
                     if good and len(hits) < limit:
@@ -216,7 +216,7 @@ class SearchLookups(FilterSQL):
             seen: set[int] = set()
             # As text (what SQLAlchemy would render for the select over the ranked subquery):
             # building that select and its subquery's columns cost ~0.5 ms a call.
-            q = text(
+            q: Any = text(
                 "SELECT catalog_search.id, catalog_search.product_id, catalog_search.kind, "
                 "catalog_search.title, f.raw, substr(catalog_search.body, 1, 4000) AS body, "
                 "catalog_products.sku, catalog_products.name, catalog_products.family, "

@@ -208,9 +208,8 @@ class SubstituteLookups(FilterSQL):
 
     def _closeness(self, rules: FamilyRules, orig_attrs: dict[str, _Attr]) -> tuple[str, float] | None:
         key = rules.closest
-        if key and key in orig_attrs and orig_attrs[key].primary.lo is not None:
-            return key, float(orig_attrs[key].primary.lo)
-        return None
+        lo = orig_attrs[key].primary.lo if key and key in orig_attrs else None
+        return (key, float(lo)) if key and lo is not None else None
 
     async def _pool(
         self,
@@ -321,9 +320,9 @@ class SubstituteLookups(FilterSQL):
         parts = []
         for i, scan in enumerate(scans):
             sq = scan.limit(n).subquery(f"w{i}")
-            is_up = literal_column("1" if i < len(scans) // 2 else "0")
+            is_up: Any = literal_column("1" if i < len(scans) // 2 else "0")
             # Columns named as text: ``sq.c`` would build the subquery's column proxies (~0.3 ms each).
-            cols = (literal_column(f"w{i}.product_id"), literal_column(f"w{i}.value_lo"))
+            cols: tuple[Any, Any] = (literal_column(f"w{i}.product_id"), literal_column(f"w{i}.value_lo"))
             parts.append(select(is_up.label("up"), *cols).select_from(sq))
         rows = (await conn.execute(union_all(*parts))).all()
         ups = sorted((lo, pid) for is_up, pid, lo in rows if is_up)[:n]
