@@ -26,9 +26,11 @@ async def _open(data, name: str = "anna"):
     await wait_until(lambda: running.shells and running.window is not None, "the console window")
     session = running.window.session
     await wait_until(
-        lambda: session.loaded
-        and session.stream is not None
-        and session.stream.state == ConnectionState.CONNECTED,
+        lambda: (
+            session.loaded
+            and session.stream is not None
+            and session.stream.state == ConnectionState.CONNECTED
+        ),
         "the queue loaded and the event stream connected",
     )
     return running
@@ -99,12 +101,78 @@ def test_buyer_message_and_mention_notify(data, run):
             json={"body": "@anna can you check the ATEX rating?", "internal": True},
             headers={"Authorization": f"Bearer {data.token('bob')}", "Idempotency-Key": "m-1"},
         )
-        assert r.status_code in (201, 403, 409), r.text
-        if r.status_code == 201:  # bob may write internal notes in a thread anna holds
-            await wait_until(lambda: any(n.kind == Kind.MENTION for n in notifier.shown), "mention notice")
+        assert r.status_code == 201, r.text  # a colleague's note in a thread anna holds
+        note = await wait_until(
+            lambda: next((n for n in notifier.shown if n.kind == Kind.MENTION), None), "mention notice"
+        )
+        assert note.handoff_id == hid and "ATEX" in note.body and "mentioned you" in note.title
         assert await _quit(running) == 0
 
     run(scenario())
+
+
+def test_transfer_to_me_and_claim_time_out_notify(data, run):
+    created = data.create_handoff("Transfer Me AG", skills=["drives"])
+    hid = created.handoff.id
+    assert data.claim("bob", hid).status_code == 200
+
+    async def scenario():
+        running = await _open(data)
+        notifier = running.shell.notifier
+        r = data.http.post(
+            f"/v1/handoffs/{hid}/transfer",
+            json={"to_agent": data.agent("anna").id, "note": "needs the gearbox expert"},
+            headers={"Authorization": f"Bearer {data.token('bob')}"},
+        )
+        assert r.status_code == 200, r.text
+        note = await wait_until(
+            lambda: next((n for n in notifier.shown if n.kind == Kind.TRANSFER), None), "transfer notice"
+        )
+        assert note.handoff_id == hid and "Bob" in note.title and "gearbox expert" in note.body
+        running.shell.tray.icon.messageClicked.emit()
+        await wait_until(lambda: running.window.session.current_id == hid, "the transferred handoff open")
+        assert await _quit(running) == 0
+
+    run(scenario())
+
+
+@pytest.fixture
+def quick_timeout_hub(tmp_path):
+    from warmline.hub.embedded import EmbeddedHub
+    from warmline.hub.settings import HubSettings
+
+    settings = HubSettings(
+        database_url=f"sqlite:///{tmp_path / 'timeout.db'}", reply_timeout_s=4, assignment_sweep_s=0.2
+    )
+    hub = EmbeddedHub(settings, port=0)
+    hub.start()
+    yield hub
+    hub.stop()
+
+
+def test_my_claim_about_to_time_out_notifies(quick_timeout_hub, run):
+    from .hubdata import HubData
+
+    hub = quick_timeout_hub
+    anna, token = hub.create_agent("anna", ["drives"], display_name="Anna Berg")
+    helper = HubData(hub.base_url, hub.create_bot("bot"), agents={"anna": (anna, token)})
+    try:
+        hid = helper.create_handoff("Slow Reply GmbH", skills=["drives"]).handoff.id
+
+        async def scenario():
+            running = await _open(helper)
+            assert helper.claim("anna", hid).status_code == 200
+            note = await wait_until(
+                lambda: next((n for n in running.shell.notifier.shown if n.kind == Kind.TIMEOUT), None),
+                "the time-out warning",
+            )
+            assert note.handoff_id == hid and note.body == "Slow Reply GmbH"
+            assert "back to the queue" in note.title
+            assert await _quit(running) == 0
+
+        run(scenario())
+    finally:
+        helper.close()
 
 
 def test_kind_switched_off_raises_nothing(data, run):

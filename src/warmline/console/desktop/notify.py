@@ -7,10 +7,9 @@ and clicking one opens its handoff. Kinds:
 - new_handoff: a queued handoff I can take (my skills) was created; several within
   ``group_seconds`` become one "N new handoffs" notification opening the most urgent.
 - buyer_message: a buyer wrote in a conversation I hold, while the window is not active.
-- mention: a colleague's message (e.g. an internal note) contains ``@<my name>``.
-- transfer, timeout: wired to the event types ``handoff.transferred`` (to me) and
-  ``handoff.claim_expiring`` (my claim); the hub does not emit them yet (issue 12), so
-  these fire once it does (the console skips event types it does not know until then).
+- mention: ``agent.mentioned`` for me (a colleague's note naming ``@me``; the hub matches names).
+- transfer: ``handoff.transferred`` to me (a colleague handed me a handoff they held).
+- timeout: ``handoff.claim_expiring`` for my claim (the hub's reply timeout is near).
 
 Quiet hours hold back pop-ups and sound (the tray count still updates).
 """
@@ -28,7 +27,7 @@ from warmline.console.desktop.settings import Kind, Preferences
 from warmline.domain.models import Agent, AuthorKind, Event, HandoffStatus, HandoffSummary, Message
 
 TRANSFER_EVENTS = frozenset({"handoff.transferred"})
-TIMEOUT_EVENTS = frozenset({"handoff.claim_expiring", "handoff.timeout_warning"})
+TIMEOUT_EVENTS = frozenset({"handoff.claim_expiring"})
 
 
 @dataclass
@@ -132,23 +131,39 @@ class Notifier(QObject):
                     self._group.start()
         elif kind == "message.created":
             self._on_message(event.message(), me)
+        elif kind == "agent.mentioned":
+            if event.data.get("agent_id") == me.id:
+                message = Message.model_validate(event.data["message"])
+                handoff = self._handoff_of_conversation(message.conversation_id)
+                who = str(event.data.get("by") or message.author_name or "A colleague")
+                self._raise(
+                    Kind.MENTION,
+                    f"{who} mentioned you",
+                    _snippet(message.body),
+                    handoff.id if handoff else None,
+                )
         elif kind in TRANSFER_EVENTS:
             handoff = _handoff_of(event)
             to_me = (event.data.get("to_agent_id") == me.id) or bool(
                 handoff and handoff.claimed_by and handoff.claimed_by.id == me.id
             )
-            if to_me:
+            if to_me and event.data.get("from_agent_id") != me.id:
                 who = str(event.data.get("from_agent_name") or "A colleague")
                 company = handoff.buyer_company if handoff else ""
-                self._raise(Kind.TRANSFER, f"{who} transferred a handoff to you", company, event.handoff_id)
-        elif kind in TIMEOUT_EVENTS:
-            handoff = _handoff_of(event)
-            mine = handoff is not None and handoff.claimed_by is not None and handoff.claimed_by.id == me.id
-            if mine or event.data.get("agent_id") == me.id:
-                seconds = event.data.get("seconds_left")
-                when = f" in {int(seconds) // 60 or 1} min" if isinstance(seconds, int | float) else " soon"
-                company = handoff.buyer_company if handoff else ""
-                self._raise(Kind.TIMEOUT, f"Your handoff times out{when}", company, event.handoff_id)
+                note = str(event.data.get("note") or "")
+                body = f"{company}: {_snippet(note)}" if note else company
+                self._raise(Kind.TRANSFER, f"{who} transferred a handoff to you", body, event.handoff_id)
+        elif kind in TIMEOUT_EVENTS and event.data.get("agent_id") == me.id:
+            hid = event.handoff_id or event.data.get("handoff_id")
+            summary = self.session.queue.summary(hid) if hid else None  # type: ignore[attr-defined]
+            seconds = event.data.get("seconds_left")
+            when = (
+                f" in {max(1, round(seconds / 60))} min" if isinstance(seconds, int | float) else " soon"
+            )
+            company = summary.buyer_company if summary else ""
+            self._raise(
+                Kind.TIMEOUT, f"Reply soon: your handoff goes back to the queue{when}", company, hid
+            )
 
     def _on_message(self, message: Message, me: Agent) -> None:
         if message.author_kind == AuthorKind.BUYER:
@@ -158,20 +173,6 @@ class Notifier(QObject):
                 self.unread_changed.emit(self.unread)
                 title = f"{held.buyer_company or 'The buyer'} wrote"
                 self._raise(Kind.BUYER_MESSAGE, title, _snippet(message.body), held.id)
-        elif message.author_kind == AuthorKind.AGENT and message.agent_id != me.id:
-            names = {me.name.casefold()}
-            if me.display_name:
-                names.add(me.display_name.split()[0].casefold())
-            mentioned = {m.casefold() for m in re.findall(r"@([\w.-]+)", message.body)}
-            if names & mentioned:
-                handoff = self._handoff_of_conversation(message.conversation_id)
-                who = message.author_name or "A colleague"
-                self._raise(
-                    Kind.MENTION,
-                    f"{who} mentioned you",
-                    _snippet(message.body),
-                    handoff.id if handoff else None,
-                )
 
     def _queue_changed(self, *_args: object) -> None:
         self._held = None  # rebuilt on the next buyer message (not on every queue tick)

@@ -58,10 +58,6 @@ class SettingsDialog(QDialog):
             check.setObjectName(f"notify_{kind}")
             self.kinds[kind] = check
             box.addWidget(check)
-        pending = QLabel("Transfers and time-outs notify once the hub sends those events.")
-        pending.setObjectName("muted")
-        pending.setWordWrap(True)
-        box.addWidget(pending)
         self.quiet = QCheckBox("Quiet hours: no pop-ups or sound from")
         self.quiet.setObjectName("quietHours")
         self.quiet_start = QTimeEdit()
