@@ -81,3 +81,44 @@ def test_merge_keeps_the_old_items_and_their_turns_and_priority_only_goes_up() -
     assert higher(Priority.HIGH, Priority.NORMAL) is Priority.HIGH
     assert higher(Priority.NORMAL, Priority.URGENT) is Priority.URGENT
     assert higher(Priority.LOW, None) is Priority.LOW
+
+
+async def test_a_burst_of_turns_is_one_reading_and_a_turn_during_a_reading_queues_another() -> None:
+    """The refresher's scheduling (its reading replaced by a recorder): bounded work per burst."""
+    from warmline.hub.packet_refresh import PacketRefresher
+
+    class Recorder(PacketRefresher):
+        DEBOUNCE_SECONDS = 0.05
+        MAX_PER_SECOND = 1000.0
+
+        def __init__(self) -> None:
+            super().__init__(db=None, engine=None)  # type: ignore[arg-type]
+            self.readings: list[str] = []
+            self.gate = asyncio.Event()
+
+        async def refresh(self, conversation_id: str) -> bool:
+            self.readings.append(conversation_id)
+            if conversation_id == "slow":
+                await self.gate.wait()
+            return False
+
+    r = Recorder()
+    for _ in range(5):
+        r.buyer_turn("a")
+    for _ in range(3):
+        r.buyer_turn("b")
+
+    async def settled() -> bool:
+        return not r._pending and len(r.readings) >= 2
+
+    await wait_for(settled, "the burst to be read")
+    assert r.readings == ["a", "b"]
+    r.buyer_turn("slow")
+    await wait_for(lambda: asyncio.sleep(0, "slow" in r.readings), "the slow reading to start")
+    r.buyer_turn("slow")  # arrives while it is being read: read once more afterwards
+    r.gate.set()
+    await wait_for(
+        lambda: asyncio.sleep(0, r.readings.count("slow") == 2 and not r._pending), "a second reading"
+    )
+    assert r.readings == ["a", "b", "slow", "slow"]  # and nothing is left queued
+    await r.aclose()

@@ -10,13 +10,15 @@ The reason, summary and goal stay those of the handoff. When anything changed, t
 row is updated and a ``handoff.updated`` event goes out, so the queue re-sorts and the
 console's card shows the new facts.
 
-Runs in the background after the buyer's POST has answered, one turn at a time per
-conversation; the engine's CPU work is the engine's business (it runs it off the loop).
+Runs in the background after the buyer's POST has answered: one worker, turns in a burst
+folded into one reading, a bounded number of readings per second (``PacketRefresher``); the
+engine's CPU work is the engine's business (it runs it off the loop).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -86,54 +88,80 @@ def higher(a: Priority, b: Priority | None) -> Priority:
 
 
 class PacketRefresher:
-    """Re-reads a conversation with an open handoff after each buyer turn; one at a time each."""
+    """Re-reads conversations with an open handoff after buyer turns, in the background.
+
+    One worker, bounded work however busy the hub is: a conversation waits
+    ``DEBOUNCE_SECONDS`` after the turn that queued it, so a burst of turns is one reading
+    (it reads the whole transcript: nothing is missed); readings run one at a time, at most
+    ``MAX_PER_SECOND`` (a reading costs about as much CPU as a buyer turn in an AI-assisted
+    conversation, and this must never compete with the buyer's POSTs and the event streams);
+    the queue holds each conversation once, so its size is bounded by the open handoffs; and
+    a conversation without an open handoff costs one indexed query."""
+
+    DEBOUNCE_SECONDS = 0.3
+    MAX_PER_SECOND = 4.0
 
     def __init__(self, db: Database, engine: Any) -> None:
         self.db = db
         self.engine = engine
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._pending: dict[str, float] = {}  # conversation id -> when its first unread turn came
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
 
     def buyer_turn(self, conversation_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self.refresh(conversation_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+        loop = asyncio.get_running_loop()
+        self._pending.setdefault(conversation_id, loop.time())
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._work(), name="warmline-packet-refresh")
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("packet refresh failed", exc_info=task.exception())
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            conversation_id, since = next(iter(self._pending.items()))
+            wait = since + self.DEBOUNCE_SECONDS - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            del self._pending[conversation_id]  # a turn from now on queues it again
+            started = loop.time()
+            try:
+                await self.refresh(conversation_id)
+            except Exception:  # one conversation's failure must not stop the others' updates
+                log.exception("packet refresh of %s failed", conversation_id)
+            await asyncio.sleep(max(0.0, 1 / self.MAX_PER_SECOND - (loop.time() - started)))
 
     async def refresh(self, conversation_id: str) -> bool:
         """True when the open handoff's packet or priority changed."""
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            async with self.db.read() as session:
-                handoff = await repo.open_handoff(session, conversation_id)
-                conversation = await repo.conversation(session, conversation_id)
-                if handoff is None or conversation is None:
-                    return False
-                rows = await repo.messages(session, conversation_id, include_internal=False)
-                turns = [service.message_model(m) for m in rows]
-            if not turns or turns[-1].author_kind is not AuthorKind.BUYER:
+        async with self.db.read() as session:
+            handoff = await repo.open_handoff(session, conversation_id)
+            if handoff is None:
                 return False
-            if _aware(handoff.created_at) >= _aware(turns[-1].created_at):
-                return False  # handed off on (or after) this turn: the packet already read it
-            buyer = Buyer.model_validate(conversation.buyer)
-            old = HandoffPacket.model_validate(handoff.packet)
-            account = old.account if old.account.company else AccountFacts(company=buyer.company)
-            try:
-                decision = await self.engine.decide(turns, account)
-            except Exception as exc:  # the engine must never break the buyer's conversation
-                log.warning("packet refresh of %s: the engine failed: %s", conversation_id, exc)
+            conversation = await repo.conversation(session, conversation_id)
+            if conversation is None:
                 return False
-            if decision.packet is None:
-                return False  # the engine found nothing to hand off in this turn: nothing new
-            merged = merge_packets(old, decision.packet)
-            priority = higher(Priority(handoff.priority), decision.priority)
-            if merged == old and priority.value == handoff.priority:
-                return False
-            return await self._store(handoff.id, conversation_id, merged, priority)
+            rows = await repo.messages(session, conversation_id, include_internal=False)
+            turns = [service.message_model(m) for m in rows]
+        if not turns or turns[-1].author_kind is not AuthorKind.BUYER:
+            return False
+        buyer = Buyer.model_validate(conversation.buyer)
+        old = HandoffPacket.model_validate(handoff.packet)
+        account = old.account if old.account.company else AccountFacts(company=buyer.company)
+        try:
+            decision = await self.engine.decide(turns, account)
+        except Exception as exc:  # the engine must never break the buyer's conversation
+            log.warning("packet refresh of %s: the engine failed: %s", conversation_id, exc)
+            return False
+        if decision.packet is None:
+            return False  # the engine found nothing to hand off in this turn: nothing new
+        merged = merge_packets(old, decision.packet)
+        priority = higher(Priority(handoff.priority), decision.priority)
+        if merged == old and priority.value == handoff.priority:
+            return False
+        return await self._store(handoff.id, conversation_id, merged, priority)
 
     async def _store(
         self, handoff_id: str, conversation_id: str, packet: HandoffPacket, priority: Priority
@@ -171,8 +199,7 @@ class PacketRefresher:
         return True
 
     async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
