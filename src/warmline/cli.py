@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "hub": "warmline.cli:hub_with_demo",
     "agents": "warmline.hub.lifecycle.commands:agents",  # + signin-code, revoke
     "bots": "warmline.hub.commands:bots",
+    "replies": "warmline.hub.replies_commands:replies",
     "db": "warmline.hub.commands:db",
     "console": "warmline.console.commands:console",
     "catalog": "warmline.catalog.commands:catalog",
@@ -29,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "tokens": "warmline.hub.lifecycle.commands:tokens",
     "audit": "warmline.hub.lifecycle.commands:audit_command",
     "erase": "warmline.hub.lifecycle.commands:erase",
+    "backup": "warmline.hub.lifecycle.commands:backup_command",
+    "restore": "warmline.hub.lifecycle.commands:restore_command",
     "report": "warmline.hub.metrics.report:report",
     "review": "warmline.hub.metrics.report:review",
 }

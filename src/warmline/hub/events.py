@@ -224,6 +224,11 @@ class EventFeed:
         self._fanned = 0  # entries up to this id have been written to the attached sinks
         self._sinks: dict[StreamSink, None] = {}  # attached (caught-up) streams, in attach order
         self.streams: set[StreamSink] = set()  # every open stream, attached or catching up
+        # told when a stream opens (True) and ends (False): presence (warmline.hub.presence)
+        self.on_stream: Callable[[Principal, bool], None] | None = None
+        # ids (lo, hi) that never exist since a restore (lifecycle.backup): a cursor between
+        # them saw events the restored log lacks, and gets a reset
+        self.void: tuple[int, int] | None = None
         self._last_fan_out = 0.0
         self._fan_out_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
@@ -512,9 +517,14 @@ async def serve_events(
     loop = asyncio.get_running_loop()
     db.bus.streams += 1
     feed.streams.add(sink)
+    if feed.on_stream is not None:
+        feed.on_stream(principal, True)
     gone = asyncio.ensure_future(_until_disconnected(receive))
     try:
         await write(f"retry: 2000\n: warmline event stream from {cursor}\n\n".encode())
+        if feed.void is not None and feed.void[0] < sink.cursor < feed.void[1]:
+            sink.cursor = feed.head  # events this client saw were lost in a restore
+            await write(reset_frame(sink.cursor, await _oldest_kept(db)))
         while not feed.closed and not gone.done() and not sink.ended:
             if sink.pending is not None:  # a write the feed started: it goes out first
                 pending, sink.pending = sink.pending, None
@@ -557,6 +567,8 @@ async def serve_events(
     finally:
         db.bus.streams -= 1
         feed.streams.discard(sink)
+        if feed.on_stream is not None:
+            feed.on_stream(principal, False)
         feed.detach(sink)
         gone.cancel()
         if sink.pending is not None:

@@ -9,6 +9,7 @@ warmline.hub.signin_commands); cli.py loads it from here so `warmline agents` li
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -91,6 +92,48 @@ def erase(conversation_id: str, database_url: str | None) -> None:
     click.echo(f"erased {conversation_id}: " + ", ".join(f"{k} {v}" for k, v in done.items()), err=True)
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@database_option
+def backup_command(file: Path, database_url: str | None) -> None:
+    """Back up the database to FILE while the hub runs (SQLite: online backup; PostgreSQL: pg_dump)."""
+    from warmline.hub.lifecycle import audit, backup
+
+    url = _settings(database_url=database_url).database_url
+
+    async def note(tx: Any) -> None:  # (before the copy: the backup holds its own entry)
+        await audit.record(tx.session, actor=audit.cli_actor(), action="backup", target=str(file))
+
+    _run_write(url, note)
+    try:
+        size = backup.backup(url, file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up to {file} ({size} bytes)", err=True)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask (the current database is replaced)")
+@database_option
+def restore_command(file: Path, yes: bool, database_url: str | None) -> None:
+    """Replace the database with the backup FILE. Stop every hub first."""
+    from warmline.hub.lifecycle import audit, backup
+
+    url = _settings(database_url=database_url).database_url
+    if not yes:
+        click.confirm(f"replace the database at {url.split('@')[-1]} with {file}?", abort=True)
+    try:
+        backup.restore(url, file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    done = _with_db(url, lambda db: backup.after_restore(db, source=str(file), actor=audit.cli_actor()))
+    click.echo(
+        f"restored {file}: newest event {done['newest_event_id']}, new events from {done['next_event_id']}",
+        err=True,
+    )
+
+
 @click.command("audit")
 @click.option("--after", default=0, show_default=True, help="entries after this id")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
@@ -123,4 +166,4 @@ def audit_command(after: int, as_json: bool, database_url: str | None) -> None:
             )
 
 
-__all__ = ["agents", "agents_revoke", "audit_command", "erase", "tokens"]
+__all__ = ["agents", "agents_revoke", "audit_command", "backup_command", "erase", "restore_command", "tokens"]

@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select
 from warmline.hub.auth import PrincipalCache
 from warmline.hub.events import EventFeed
 from warmline.hub.lifecycle import audit, sealing, state, sweeps
+from warmline.hub.lifecycle.backup import restore_void
 from warmline.hub.lifecycle.tables import AuditRow
 from warmline.hub.principal import Principal
 from warmline.hub.settings import HubSettings
@@ -69,6 +70,7 @@ class Lifecycle:
             self._seen_revocations = await state.get_int(session, state.REVOCATIONS)
             self._seen_audit = int(await session.scalar(select(func.coalesce(func.max(AuditRow.id), 0))) or 0)
         await self._audit_settings()
+        self.feed.void = await restore_void(self.db)
         self._tasks = [
             asyncio.create_task(self._sweeping(), name="warmline-lifecycle-sweeps"),
             asyncio.create_task(self._watching(), name="warmline-lifecycle-watch"),
