@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from warmline.catalog.service import CatalogService, make_engine
+from warmline.hub.embedded import EmbeddedHub
+from warmline.hub.settings import HubSettings
 from warmline.storage.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,3 +41,24 @@ def bearing_tables() -> Path:
 @pytest.fixture
 def service(engine) -> CatalogService:
     return CatalogService(engine)
+
+
+@contextlib.asynccontextmanager
+async def _agent_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A real hub on ``database_url`` (loopback) and an HTTP client with an agent's token."""
+    hub = EmbeddedHub(HubSettings(database_url=database_url, host="127.0.0.1", port=0))
+    hub.start()
+    try:
+        _agent, token = hub.create_agent("ana", ["drives"])
+        async with httpx.AsyncClient(
+            base_url=hub.base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            yield client
+    finally:
+        hub.stop()
+
+
+@pytest.fixture
+def agent_client() -> Callable[[str], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """``async with agent_client(url) as c``: a hub on ``url`` once its data is in place."""
+    return _agent_client

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
@@ -20,8 +19,6 @@ from warmline.catalog import tables as t
 from warmline.catalog.ingest import IngestError, ingest_path
 from warmline.catalog.service import CatalogService, make_engine
 from warmline.cli import main
-from warmline.hub.embedded import EmbeddedHub
-from warmline.hub.settings import HubSettings
 
 NINES = "9" * 400
 
@@ -140,7 +137,7 @@ async def test_skus_that_are_one_sku_are_refused(engine, tmp_path: Path) -> None
 
 
 async def test_values_stored_before_the_checks_do_not_break_lookups(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, agent_client
 ) -> None:
     """A torque of 1e400 (inf) and NaN already in the table: spec sheet 200, no number shown."""
     from warmline.storage.migrate import upgrade
@@ -179,18 +176,10 @@ async def test_values_stored_before_the_checks_do_not_break_lookups(
         assert await svc.search("huge torque>=100Nm") is not None
     finally:
         await engine.dispose()
-    hub = EmbeddedHub(HubSettings(database_url=database_url, host="127.0.0.1", port=0))
-    hub.start()
-    try:
-        _agent, token = hub.create_agent("ana", ["drives"])
-        async with httpx.AsyncClient(
-            base_url=hub.base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}
-        ) as c:
-            r = await c.get("/v1/catalog/products/HU-1")
-            assert r.status_code == 200, r.text
-            assert {x["name"]: x["value_si"] for x in r.json()["attributes"]}["torque"] is None
-    finally:
-        hub.stop()
+    async with agent_client(database_url) as c:
+        r = await c.get("/v1/catalog/products/HU-1")
+        assert r.status_code == 200, r.text
+        assert {x["name"]: x["value_si"] for x in r.json()["attributes"]}["torque"] is None
 
 
 def test_cli_lists_an_overflowing_value_instead_of_a_traceback(tmp_path: Path) -> None:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import math
 
-import httpx
 import pytest
 
 from warmline.catalog.demo import ensure_demo_catalog
 from warmline.catalog.service import OVERSIZE_FACTOR, CatalogService, make_engine, sku_prefix_key
-from warmline.hub.embedded import EmbeddedHub
-from warmline.hub.settings import HubSettings
 
 
 @pytest.fixture
@@ -95,26 +92,17 @@ async def test_fit_ranks_after_like_for_like_and_a_successor_stays(demo: Catalog
     assert all(c.fit_ratio is not None and c.fit_ratio <= OVERSIZE_FACTOR for c in subs[1:])
 
 
-async def test_did_you_mean_and_prefix_over_http(database_url: str) -> None:
+async def test_prefix_and_fit_over_http(database_url: str, agent_client) -> None:
     await ensure_demo_catalog(database_url)
-    hub = EmbeddedHub(HubSettings(database_url=database_url, host="127.0.0.1", port=0))
-    hub.start()
-    try:
-        _agent, token = hub.create_agent("ana", ["drives"])
-        async with httpx.AsyncClient(
-            base_url=hub.base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}
-        ) as c:
-            r = await c.get("/v1/catalog/search", params={"q": "GX-2"})
-            assert r.status_code == 200
-            assert [(h["sku"], h["matched_by"]) for h in r.json()[:3]] == [
-                ("GX-200", "sku_prefix"),
-                ("GX-220", "sku_prefix"),
-                ("GX-240", "sku_prefix"),
-            ]
-            r = await c.get(
-                "/v1/catalog/products/HG-0750-015/substitutes", params={"constraint": "torque>=180Nm"}
-            )
-            assert r.status_code == 200
-            assert r.json() and all(x["fit_ratio"] <= OVERSIZE_FACTOR for x in r.json())
-    finally:
-        hub.stop()
+    async with agent_client(database_url) as c:
+        r = await c.get("/v1/catalog/search", params={"q": "GX-2"})
+        assert r.status_code == 200
+        assert [(h["sku"], h["matched_by"]) for h in r.json()[:3]] == [
+            ("GX-200", "sku_prefix"),
+            ("GX-220", "sku_prefix"),
+            ("GX-240", "sku_prefix"),
+        ]
+        path = "/v1/catalog/products/HG-0750-015/substitutes"
+        r = await c.get(path, params={"constraint": "torque>=180Nm"})
+        assert r.status_code == 200
+        assert r.json() and all(x["fit_ratio"] <= OVERSIZE_FACTOR for x in r.json())

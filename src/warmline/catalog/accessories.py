@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from warmline.catalog import tables as t
@@ -21,15 +24,7 @@ class AccessoryLookups(FilterSQL):
             orig = await self._require(conn, sku)
             items: list[AccessoryItem] = []
             seen = {orig.sku}
-            acc = (
-                await conn.execute(
-                    select(p, r.c.note)
-                    .join(r, r.c.product_id == p.c.id)
-                    .where(r.c.kind == RelationKind.ACCESSORY_OF.value, r.c.target_sku == orig.sku)
-                    .order_by(p.c.sku)
-                )
-            ).all()
-            for row in acc:
+            for row in await _relating(conn, RelationKind.ACCESSORY_OF, orig.sku):
                 if row.sku not in seen:
                     seen.add(row.sku)
                     items.append(
@@ -39,14 +34,7 @@ class AccessoryLookups(FilterSQL):
                             note=row.note or f"accessory of {orig.sku}",
                         )
                     )
-            compat_in = (
-                await conn.execute(
-                    select(p, r.c.note)
-                    .join(r, r.c.product_id == p.c.id)
-                    .where(r.c.kind == RelationKind.COMPATIBLE_WITH.value, r.c.target_sku == orig.sku)
-                    .order_by(p.c.sku)
-                )
-            ).all()
+            compat_in = await _relating(conn, RelationKind.COMPATIBLE_WITH, orig.sku)
             out_targets = (
                 await conn.execute(
                     select(r.c.target_sku, r.c.note, r.c.kind).where(
@@ -109,3 +97,15 @@ class AccessoryLookups(FilterSQL):
                                 AccessoryItem(product=_summary(row), relation="family_rule", note=note)
                             )
             return items
+
+
+async def _relating(conn: AsyncConnection, kind: RelationKind, sku: str) -> list[Any]:
+    """Products that name ``sku`` in a relation of ``kind``, with the relation's note, by SKU."""
+    p, r = t.products, t.relations
+    q = (
+        select(p, r.c.note)
+        .join(r, r.c.product_id == p.c.id)
+        .where(r.c.kind == kind.value, r.c.target_sku == sku)
+        .order_by(p.c.sku)
+    )
+    return list((await conn.execute(q)).all())
