@@ -10,37 +10,59 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal_column, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warmline.hub.metrics.tables import HandoffFactRow
 
 FAILED = ("lost", "no_response")
 F = HandoffFactRow
-COLUMNS = (
-    F.escalated_day,
-    F.reason,
-    F.skill,
-    F.agent_id,
-    F.high_intent,
-    F.first_reply_seconds,
-    F.resolution_seconds,
-    F.resolved_at.is_not(None),
-    F.outcome,
-    F.unnecessary,
-    F.late,
-    F.buyer_repeated,
-    F.repeat_detected,
-    F.ai_assisted,
-    F.rating,
-    F.requeues,
-    F.transfers,
-    F.reviewed,
-)
+DIMENSIONS = {"all": None, "reason": F.reason, "skill": F.skill, "agent": F.agent_id, "day": F.escalated_day}
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _sum(condition: Any, value: Any) -> Any:
+    return func.sum(case((condition, value), else_=0))
+
+
+_resolved = F.resolved_at.is_not(None)
+_rated = and_(_resolved, F.rating.is_not(None))
+_failed = and_(_resolved, F.outcome.in_(FAILED))
+_high = and_(_resolved, F.high_intent.is_(True))
+# name -> aggregate; every one sums over the group's rows (SQL does the counting)
+COUNTERS: dict[str, Any] = {
+    "escalated": func.count(),
+    "resolved": _count(_resolved),
+    "reviewed": _count(and_(_resolved, F.reviewed.is_(True))),
+    "requeued": _count(F.requeues > 0),
+    "transferred": _count(F.transfers > 0),
+    "ttfr_count": func.count(F.first_reply_seconds),
+    "ttfr_sum": func.coalesce(func.sum(F.first_reply_seconds), 0),
+    "res_count": _count(and_(_resolved, F.resolution_seconds.is_not(None))),
+    "res_sum": _sum(_resolved, func.coalesce(F.resolution_seconds, 0)),
+    "repeated": _count(and_(_resolved, or_(F.buyer_repeated.is_(True), F.repeat_detected.is_(True)))),
+    "detected": _count(and_(_resolved, F.repeat_detected.is_(True))),
+    "ticked": _count(and_(_resolved, F.buyer_repeated.is_(True))),
+    "high": _count(_high),
+    "high_order": _count(and_(_high, F.outcome == "order_placed")),
+    "high_quote": _count(and_(_high, F.outcome == "quote_sent")),
+    "rated_ai": _count(and_(_rated, F.ai_assisted.is_(True))),
+    "rating_ai": _sum(and_(_rated, F.ai_assisted.is_(True)), F.rating),
+    "rated_plain": _count(and_(_rated, F.ai_assisted.is_not(True))),
+    "rating_plain": _sum(and_(_rated, F.ai_assisted.is_not(True)), F.rating),
+    "unnecessary": _count(and_(_resolved, F.unnecessary.is_(True))),
+    "failed": _count(_failed),
+    "failed_late": _count(and_(_failed, F.late.is_(True))),
+    "late": _count(and_(_resolved, F.late.is_(True))),
+}
+TIMES = {"ttfr": F.first_reply_seconds, "res": F.resolution_seconds}
 
 
 @dataclass
@@ -88,76 +110,55 @@ def _rate(numerator: int, denominator: int) -> dict[str, Any]:
     }
 
 
-def _times(values: list[int], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    values.sort()
-    out = {
-        "count": len(values),
-        "p50_seconds": percentile(values, 0.5),
-        "p90_seconds": percentile(values, 0.9),
-        "mean_seconds": round(sum(values) / len(values), 1) if values else None,
-    }
-    return {**out, **(extra or {})}
-
-
-def _rating(values: list[int]) -> dict[str, Any]:
+def _times(count: int, total: int, p50: int | None, p90: int | None) -> dict[str, Any]:
     return {
-        "count": len(values),
-        "sum": sum(values),
-        "mean": round(sum(values) / len(values), 3) if values else None,
+        "count": count,
+        "p50_seconds": p50,
+        "p90_seconds": p90,
+        "mean_seconds": round(total / count, 1) if count else None,
     }
 
 
-@dataclass
-class Group:
-    """The rows of one group (all, a reason, a skill, an agent, a day)."""
-
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-
-    def measures(self) -> dict[str, Any]:
-        rows = self.rows
-        resolved = [r for r in rows if r[7]]
-        ttfr = [r[5] for r in rows if r[5] is not None]
-        resolution = [r[6] for r in resolved if r[6] is not None]
-        high = [r for r in resolved if r[4]]
-        failed = [r for r in resolved if r[8] in FAILED]
-        rated_ai = [r[14] for r in resolved if r[14] is not None and r[13]]
-        rated_plain = [r[14] for r in resolved if r[14] is not None and not r[13]]
-        repeated = [r for r in resolved if r[11] or r[12]]
-        return {
-            "counts": {
-                "escalated": len(rows),
-                "resolved": len(resolved),
-                "open": len(rows) - len(resolved),
-                "reviewed": sum(1 for r in resolved if r[17]),
-                "requeued": sum(1 for r in rows if r[15]),
-                "transferred": sum(1 for r in rows if r[16]),
-                "rated": len(rated_ai) + len(rated_plain),
-            },
-            "time_to_first_response": _times(ttfr, {"without_reply": len(rows) - len(ttfr)}),
-            "buyer_repeated": {
-                **_rate(len(repeated), len(resolved)),
-                "detected": sum(1 for r in resolved if r[12]),
-                "ticked": sum(1 for r in resolved if r[11]),
-            },
-            "high_intent_conversion": {
-                **_rate(sum(1 for r in high if r[8] == "order_placed"), len(high)),
-                "quote_sent": sum(1 for r in high if r[8] == "quote_sent"),
-            },
-            "resolution_time": _times(resolution),
-            "satisfaction": {"ai_assisted": _rating(rated_ai), "not_assisted": _rating(rated_plain)},
-            "unnecessary": {
-                **_rate(sum(1 for r in resolved if r[9]), len(resolved)),
-                "reviewed": sum(1 for r in resolved if r[17]),
-            },
-            "late_among_failed": {
-                **_rate(sum(1 for r in failed if r[10]), len(failed)),
-                "late_all": _rate(sum(1 for r in resolved if r[10]), len(resolved)),
-            },
-        }
+def _rating(count: int, total: int) -> dict[str, Any]:
+    return {"count": count, "sum": total, "mean": round(total / count, 3) if count else None}
 
 
-async def fetch(session: AsyncSession, window: Window) -> list[tuple[Any, ...]]:
-    stmt = select(*COLUMNS)
+def measures(c: dict[str, int], p: dict[str, int | None]) -> dict[str, Any]:
+    """One group's report from its counters ``c`` and percentiles ``p`` (ttfr50, ttfr90, res50, res90)."""
+    return {
+        "counts": {
+            "escalated": c["escalated"],
+            "resolved": c["resolved"],
+            "open": c["escalated"] - c["resolved"],
+            "reviewed": c["reviewed"],
+            "requeued": c["requeued"],
+            "transferred": c["transferred"],
+            "rated": c["rated_ai"] + c["rated_plain"],
+        },
+        "time_to_first_response": {
+            **_times(c["ttfr_count"], c["ttfr_sum"], p.get("ttfr50"), p.get("ttfr90")),
+            "without_reply": c["escalated"] - c["ttfr_count"],
+        },
+        "buyer_repeated": {
+            **_rate(c["repeated"], c["resolved"]),
+            "detected": c["detected"],
+            "ticked": c["ticked"],
+        },
+        "high_intent_conversion": {**_rate(c["high_order"], c["high"]), "quote_sent": c["high_quote"]},
+        "resolution_time": _times(c["res_count"], c["res_sum"], p.get("res50"), p.get("res90")),
+        "satisfaction": {
+            "ai_assisted": _rating(c["rated_ai"], c["rating_ai"]),
+            "not_assisted": _rating(c["rated_plain"], c["rating_plain"]),
+        },
+        "unnecessary": {**_rate(c["unnecessary"], c["resolved"]), "reviewed": c["reviewed"]},
+        "late_among_failed": {
+            **_rate(c["failed_late"], c["failed"]),
+            "late_all": _rate(c["late"], c["resolved"]),
+        },
+    }
+
+
+def _where(stmt: Any, window: Window) -> Any:
     if window.start is not None:
         stmt = stmt.where(F.escalated_at >= window.start)
     if window.end is not None:
@@ -168,28 +169,93 @@ async def fetch(session: AsyncSession, window: Window) -> list[tuple[Any, ...]]:
         stmt = stmt.where(F.agent_id == window.agent)
     if window.reason:
         stmt = stmt.where(F.reason == window.reason)
-    result = await session.execute(stmt)
-    return [tuple(r) for r in result.all()]
+    return stmt
 
 
-def summarise(rows: list[tuple[Any, ...]], window: Window) -> dict[str, Any]:
-    """The report for these facts rows: overall, per reason / skill / agent, and per day."""
-    by: dict[str, dict[str, Group]] = {"reason": {}, "skill": {}, "agent": {}, "day": {}}
-    for r in rows:
-        for name, key in (("day", r[0]), ("reason", r[1]), ("skill", r[2] or ""), ("agent", r[3] or "")):
-            group = by[name].get(key)
-            if group is None:
-                group = by[name][key] = Group()
-            group.rows.append(r)
-    return {
-        "window": window.as_dict(),
-        **Group(rows).measures(),
-        "by_reason": {k: g.measures() for k, g in sorted(by["reason"].items())},
-        "by_skill": {k: g.measures() for k, g in sorted(by["skill"].items())},
-        "by_agent": {k: g.measures() for k, g in sorted(by["agent"].items())},
-        "daily": [{"day": k, **g.measures()} for k, g in sorted(by["day"].items())],
-    }
+def _key(column: Any) -> Any:
+    return literal_column("''") if column is None else func.coalesce(column, literal_column("''"))
+
+
+async def _counters(session: AsyncSession, window: Window, dim: str) -> dict[str, dict[str, int]]:
+    key = _key(DIMENSIONS[dim])
+    stmt = select(key.label("k"), *(agg.label(name) for name, agg in COUNTERS.items()))
+    stmt = _where(stmt, window)
+    if DIMENSIONS[dim] is not None:
+        stmt = stmt.group_by(key)
+    out: dict[str, dict[str, int]] = {}
+    for row in (await session.execute(stmt)).mappings():
+        values = {name: int(row[name] or 0) for name in COUNTERS}
+        if values["escalated"]:
+            out[str(row["k"])] = values
+    return out
+
+
+async def _percentiles_sqlite(session: AsyncSession, window: Window) -> dict[str, dict[str, dict]]:
+    """SQLite (no percentile aggregate): each time's values in ascending order, once, dealt
+    into every group they belong to; the nearest ranks are then read off the sorted lists."""
+    keys = [(dim, column) for dim, column in DIMENSIONS.items() if column is not None]
+    out: dict[str, dict[str, dict]] = {dim: {} for dim in DIMENSIONS}
+    for name, column in TIMES.items():
+        stmt = _where(select(column, *(c for _d, c in keys)).where(column.is_not(None)), window)
+        lists: dict[str, dict[str, list[int]]] = {dim: {} for dim in DIMENSIONS}
+        every = lists["all"].setdefault("", [])
+        for value, *group_keys in (await session.execute(stmt.order_by(column))).all():
+            every.append(value)
+            for (dim, _c), k in zip(keys, group_keys, strict=True):
+                lists[dim].setdefault(k or "", []).append(value)
+        for dim, groups in lists.items():
+            for k, values in groups.items():
+                slot = out[dim].setdefault(k, {})
+                slot[f"{name}50"] = percentile(values, 0.5)
+                slot[f"{name}90"] = percentile(values, 0.9)
+    return out
+
+
+async def _postgres(session: AsyncSession, window: Window) -> dict[str, dict[str, Any]]:
+    """PostgreSQL: every group in one scan (GROUPING SETS), counters and percentile_disc (the
+    nearest rank: the first value whose cumulative share reaches p) together."""
+    dims = [(dim, column) for dim, column in DIMENSIONS.items() if column is not None]
+    pct = [
+        func.percentile_disc(p / 100).within_group(column).label(f"{name}{p}")
+        for name, column in TIMES.items()
+        for p in (50, 90)
+    ]
+    flags = [func.grouping(column).label(f"g_{dim}") for dim, column in dims]
+    stmt = select(
+        *(column.label(f"k_{dim}") for dim, column in dims),
+        *flags,
+        *(agg.label(name) for name, agg in COUNTERS.items()),
+        *pct,
+    )
+    sets = [tuple_()] + [tuple_(column) for _dim, column in dims]
+    stmt = _where(stmt, window).group_by(func.grouping_sets(*sets))
+    out: dict[str, dict[str, Any]] = {dim: {} for dim in DIMENSIONS}
+    for row in (await session.execute(stmt)).mappings():
+        dim = next((d for d, _c in dims if row[f"g_{d}"] == 0), "all")
+        key = "" if dim == "all" else (row[f"k_{dim}"] or "")
+        counters = {name: int(row[name] or 0) for name in COUNTERS}
+        ranks = {n: (None if row[n] is None else int(row[n])) for n in ("ttfr50", "ttfr90", "res50", "res90")}
+        if counters["escalated"]:
+            out[dim][key] = measures(counters, ranks)
+    return {dim: dict(sorted(groups.items())) for dim, groups in out.items()}
 
 
 async def compute(session: AsyncSession, window: Window) -> dict[str, Any]:
-    return summarise(await fetch(session, window), window)
+    """The report for the window: overall, per reason / skill / agent, and per day."""
+    if session.bind.dialect.name == "postgresql":
+        parts = await _postgres(session, window)
+    else:
+        ranks = await _percentiles_sqlite(session, window)
+        parts = {}
+        for dim in DIMENSIONS:
+            counters = await _counters(session, window, dim)
+            parts[dim] = {k: measures(c, ranks[dim].get(k, {})) for k, c in sorted(counters.items())}
+    empty = {name: 0 for name in COUNTERS}
+    return {
+        "window": window.as_dict(),
+        **parts["all"].get("", measures(empty, {})),
+        "by_reason": parts["reason"],
+        "by_skill": parts["skill"],
+        "by_agent": parts["agent"],
+        "daily": [{"day": k, **m} for k, m in parts["day"].items()],
+    }
