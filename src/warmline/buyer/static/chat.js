@@ -16,11 +16,10 @@
   var HUB = C.hub;
   var STORE = "warmline:" + HUB + ":" + C.key;
   var OPEN_KEY = STORE + ":open";
-  /* Rating after resolve (1-5 + comment) needs the metrics issue's rating route, which the
-     hub does not have yet. The hook: on resolve the widget dispatches "warmline:resolved" on
-     window (detail {conversationId}); when the route exists, set RATING_ROUTE (e.g.
-     "/v1/conversations/{id}/rating") and showRating() below asks the one question. */
-  var RATING_ROUTE = null;
+  /* Rating after resolve (1-5 + optional comment, docs/metrics.md): on resolve the widget
+     dispatches "warmline:resolved" on window (detail {conversationId}) and showRating() asks
+     the one question, sent to RATING_ROUTE ({id}: the conversation) with the buyer token. */
+  var RATING_ROUTE = "/v1/conversations/{id}/rating";
 
   function t(key, vars) {
     return String(T[key] == null ? key : T[key]).replace(/\{(\w+)\}/g, function (_, k) {
@@ -397,6 +396,7 @@
       lines.push(el("span", { text: t("escalationWhy", { reason: h.reason_text }) }));
     }
     lines.forEach(function (line) { banner.appendChild(line); });
+    if (h.status === "resolved" && ratingBox) banner.appendChild(ratingBox); /* kept across refreshes */
     if (before !== now) {
       announce(lines.map(function (line) { return line.textContent; }).join(" "));
       if (h.status === "resolved") {
@@ -405,7 +405,42 @@
       }
     }
   }
-  function showRating() { /* see RATING_ROUTE above: not available until the hub has the route */ }
+  var ratingBox = null;
+  function tx(key, fallback) { return T[key] == null ? fallback : t(key); }
+  function showRating() { /* one question in the banner: 1-5 stars, a comment, Send; skippable */
+    if (!st.cid || ratingBox) return;
+    var picked = 0;
+    var note = el("textarea", { "class": "wl-input", rows: "2", maxlength: "2000",
+      "aria-label": tx("ratingComment", "Comment (optional)"), placeholder: tx("ratingComment", "Comment (optional)") });
+    var done = el("span", { role: "status" });
+    var stars = [1, 2, 3, 4, 5].map(function (n) {
+      return el("button", { type: "button", "class": "wl-star", "aria-pressed": "false",
+        "aria-label": tx("ratingStar", "{n} of 5").replace("{n}", n), text: "★",
+        onclick: function () {
+          picked = n;
+          stars.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i < n)); });
+        } });
+    });
+    var send = el("button", { type: "submit", "class": "wl-send", text: tx("ratingSend", "Send rating") });
+    var box = el("form", { "class": "wl-rating", "aria-label": tx("ratingQuestion", "How did we do?") }, [
+      el("strong", { text: tx("ratingQuestion", "How did we do?") }),
+      el("div", { role: "group", "aria-label": tx("ratingQuestion", "How did we do?") }, stars), note, send, done
+    ]);
+    box.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!picked) { done.textContent = tx("ratingPick", "Pick 1 to 5 stars first."); return; }
+      send.disabled = true;
+      api("POST", RATING_ROUTE.replace("{id}", encodeURIComponent(st.cid)), { rating: picked, comment: note.value })
+        .then(function () { box.textContent = ""; box.appendChild(el("span", { role: "status", text: tx("ratingThanks", "Thank you for your rating.") })); },
+          function (err) {
+            send.disabled = false;
+            if (err.status === 409) { box.textContent = ""; box.appendChild(el("span", { text: tx("ratingThanks", "Thank you for your rating.") })); }
+            else done.textContent = err.message;
+          });
+    });
+    ratingBox = box;
+    banner.appendChild(box);
+  }
 
   // --- typing, both ways -----------------------------------------------------------------
   var typing = {

@@ -43,7 +43,7 @@ public = APIRouter(include_in_schema=False)
 
 START_PATH = "/v1/widget/conversations"
 # The routes a page's widget calls (CORS is answered for these only).
-_BUYER_PATHS = re.compile(r"^/v1/(widget/[a-z]+|events|me|conversations/[^/]+(/messages|/typing)?)$")
+_BUYER_PATHS = re.compile(r"^/v1/(widget/[a-z]+|events|me|conversations/[^/]+(/messages|/typing|/rating)?)$")
 ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
 IMMUTABLE = "public, max-age=31536000, immutable"
 LOADER_CACHE = "public, max-age=300"
