@@ -10,9 +10,7 @@ answers their CORS for origins some widget key allows. See docs/widget.md.
 from __future__ import annotations
 
 import re
-import secrets
 import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +34,7 @@ from warmline.hub.auth import DB, Caller
 from warmline.hub.errors import Conflict, Forbidden, NotFound
 from warmline.hub.store import repository as repo
 from warmline.hub.store.db import Database
-from warmline.hub.store.tables import OPEN_STATUSES, AgentRow, HandoffRow, TokenRow
+from warmline.hub.store.tables import OPEN_STATUSES, AgentRow, HandoffRow
 
 router = APIRouter(tags=["widget"])
 public = APIRouter(include_in_schema=False)
@@ -117,18 +115,9 @@ async def _buyers_to_play(app: FastAPI, db: Database) -> list[tuple[str, str, st
         )
         for conversation_id, company, summary in rows.all():
             if conversation_id not in tokens:
-                token = secrets.token_urlsafe(32)
-                tx.session.add(
-                    TokenRow(
-                        id=service.new_id("tok"),
-                        token_hash=service.hash_token(token),
-                        kind=PrincipalKind.BUYER.value,
-                        name="demo buyer",
-                        conversation_id=conversation_id,
-                        created_at=datetime.now(UTC),
-                    )
+                tokens[conversation_id] = await service.issue_token(
+                    tx, kind=PrincipalKind.BUYER, name="demo buyer", conversation_id=conversation_id
                 )
-                tokens[conversation_id] = token
             found.append((f"{company}: {summary}", conversation_id, tokens[conversation_id]))
     return found
 
