@@ -15,6 +15,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,17 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-CHROMIUM = os.environ.get("WARMLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .browser import CHROMIUM, launch_options
+
 REQUIRE_BROWSER = os.environ.get("WARMLINE_REQUIRE_BROWSER") == "1"
 TIMEOUT_MS = 20_000
 QUOTE_TEXT = "I need a quote for 40 units of GX-220 with pricing and lead time"
@@ -57,10 +49,6 @@ def require_browser() -> None:
         pytest.fail(f"WARMLINE_REQUIRE_BROWSER=1 but {problem}")
     warnings.warn(f"SKIPPING the web widget's browser tests: {problem}", stacklevel=2)
     pytest.skip(f"SKIPPED LOUDLY: {problem}")
-
-
-def launch_options() -> dict[str, Any]:
-    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 
 
 # --- a shop page on its own origin ------------------------------------------------------
@@ -209,18 +197,25 @@ def widget_hub(tmp_path_factory) -> Iterator[WidgetHub]:
     yield from open_widget_hub(f"sqlite:///{path}")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole module (each test opens its own context)."""
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (skipped loudly without one, see require_browser)."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(**launch_options())
+        launched = pw.chromium.launch(**launch_options())
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole module (each test opens its own context)."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

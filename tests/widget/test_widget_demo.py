@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from warmline.demo import _print_workspace, prepare_workspace
 from warmline.hub.embedded import EmbeddedHub
 
-from .conftest import launch_options, require_browser
+from .conftest import chromium
 
 
 @pytest.fixture
@@ -23,6 +24,16 @@ def demo_hub(tmp_path) -> Iterator[tuple[EmbeddedHub, Any]]:
         assert hub.base_url is not None
         workspace = asyncio.run(prepare_workspace(hub_url=hub.base_url, database_url=url))
         yield hub, workspace
+
+
+@contextmanager
+def shop_page(hub: EmbeddedHub) -> Iterator[Any]:
+    """The demo shop page open in a headless Chromium (skipped loudly without one)."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{hub.base_url}/demo/shop")
+        yield page
 
 
 def test_the_demo_shop_page_chats_with_the_hubs_ai(demo_hub, capsys) -> None:
@@ -35,24 +46,14 @@ def test_the_demo_shop_page_chats_with_the_hubs_ai(demo_hub, capsys) -> None:
     asyncio.run(prepare_workspace(hub_url=hub.base_url, database_url=workspace.database_url))
     assert httpx.get(f"{hub.base_url}/demo/shop").text == page_html
 
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_options())
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            page.goto(f"{hub.base_url}/demo/shop")
-            page.get_by_role("button", name="Chat with us").click()
-            box = page.get_by_label("Your message")
-            box.fill("What is the rated torque of the GX-220?")
-            box.press("Enter")
-            answer = page.locator(".wl-msg.wl-ai[data-id]").first
-            answer.locator(".wl-chip", has_text="GX-220").wait_for()
-            assert "220" in answer.inner_text()
-        finally:
-            browser.close()
+    with shop_page(hub) as page:
+        page.get_by_role("button", name="Chat with us").click()
+        box = page.get_by_label("Your message")
+        box.fill("What is the rated torque of the GX-220?")
+        box.press("Enter")
+        answer = page.locator(".wl-msg.wl-ai[data-id]").first
+        answer.locator(".wl-chip", has_text="GX-220").wait_for()
+        assert "220" in answer.inner_text()
 
 
 def test_the_demo_leaves_buyers_for_a_person_to_play(demo_hub) -> None:
@@ -87,30 +88,20 @@ def test_the_demo_leaves_buyers_for_a_person_to_play(demo_hub) -> None:
     assert {cid for cid, _token in links} == left, "the page links exactly the buyers left to people"
     cid = links[0][0]
 
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_options())
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            page.goto(f"{hub.base_url}/demo/shop")
-            page.locator(f'a[href^="#warmline-conversation={cid}."]').click()
-            page.locator(".wl-panel").wait_for()
-            assert "warmline-conversation" not in page.url, "the token leaves the address bar"
-            first = httpx.get(
-                f"{hub.base_url}/v1/conversations/{cid}",
-                headers={"Authorization": f"Bearer {workspace.tokens['sophie']}"},
-            ).json()["messages"]
-            page.locator(".wl-msg[data-id]", has_text=first[0]["body"][:40]).wait_for()
-            page.locator(".wl-banner", has_text="A specialist is joining").wait_for()
-            box = page.get_by_label("Your message")
-            box.fill("Played by a person: any news on this?")
-            box.press("Enter")
-            page.locator(".wl-msg.wl-buyer[data-id]", has_text="Played by a person").wait_for()
-        finally:
-            browser.close()
+    with shop_page(hub) as page:
+        page.locator(f'a[href^="#warmline-conversation={cid}."]').click()
+        page.locator(".wl-panel").wait_for()
+        assert "warmline-conversation" not in page.url, "the token leaves the address bar"
+        first = httpx.get(
+            f"{hub.base_url}/v1/conversations/{cid}",
+            headers={"Authorization": f"Bearer {workspace.tokens['sophie']}"},
+        ).json()["messages"]
+        page.locator(".wl-msg[data-id]", has_text=first[0]["body"][:40]).wait_for()
+        page.locator(".wl-banner", has_text="A specialist is joining").wait_for()
+        box = page.get_by_label("Your message")
+        box.fill("Played by a person: any news on this?")
+        box.press("Enter")
+        page.locator(".wl-msg.wl-buyer[data-id]", has_text="Played by a person").wait_for()
     after = httpx.get(
         f"{hub.base_url}/v1/conversations/{cid}",
         headers={"Authorization": f"Bearer {workspace.tokens['sophie']}"},
