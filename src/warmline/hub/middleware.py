@@ -74,26 +74,8 @@ class BodySizeLimit:
 
 async def reject_too_large(send: Send, max_bytes: int) -> None:
     """The 413 answer, in the hub's error shape."""
-    body = json.dumps(
-        {
-            "detail": {
-                "code": "request_too_large",
-                "message": f"request body is over {max_bytes} bytes",
-                "owner": None,
-            }
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    message = f"request body is over {max_bytes} bytes"
+    await _answer(send, 413, {"detail": {"code": "request_too_large", "message": message, "owner": None}})
 
 
 class InputGuard:
