@@ -13,14 +13,13 @@ already, 404 when the conversation never had a handoff).
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import String, and_, cast, exists, func, or_, select
 
 from warmline.domain.history import HistoryItem, HistoryPage
-from warmline.domain.models import AuthorKind, Buyer, Handoff, HandoffStatus, HandoffSummary, NewHandoff
+from warmline.domain.models import AuthorKind, Buyer, Handoff, HandoffStatus, NewHandoff
 from warmline.domain.packet import HandoffPacket, Priority
 from warmline.hub import service
 from warmline.hub.auth import DB, AgentOnly
@@ -35,11 +34,6 @@ MAX_LIMIT = 200
 SNIPPET = 140
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _terms(q: str | None) -> list[str]:
     terms = [t for t in (q or "").lower().split() if t]
     if len(terms) > MAX_TERMS:
@@ -49,7 +43,7 @@ def _terms(q: str | None) -> list[str]:
 
 def _word_matches(term: str) -> Any:
     """One word: in the handoff's search text (company, SKUs, summary…), the buyer, or a message."""
-    pattern = _like(term)
+    pattern = repo.contains_pattern(term)
     in_message = exists(
         select(MessageRow.id).where(
             MessageRow.conversation_id == HandoffRow.conversation_id,
@@ -94,16 +88,14 @@ async def find_conversations(
     items = []
     for h, c in rows:
         owner = owners.get(h.claimed_by) if h.claimed_by else None
-        summary = HandoffSummary.model_validate(
-            service.handoff_model(h, owner).model_dump(include=set(HandoffSummary.model_fields))
-        )
+        summary = service.summary_model(h, owner)
         last_at, last_kind = last.get(c.id, (None, None))
         resolved_after = bool(
             h.status == HandoffStatus.RESOLVED.value
             and last_kind == AuthorKind.BUYER.value
             and h.resolved_at is not None
             and last_at is not None
-            and _aware(last_at) > _aware(h.resolved_at)
+            and last_at > h.resolved_at
         )
         items.append(
             HistoryItem(
@@ -117,10 +109,6 @@ async def find_conversations(
             )
         )
     return HistoryPage(items=items, more=more)
-
-
-def _aware(value: Any) -> Any:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _last_messages(session: Any, conversation_ids: list[str]) -> dict[str, tuple[Any, str]]:
@@ -147,7 +135,7 @@ async def _snippets(session: Any, conversation_ids: list[str], terms: list[str])
         select(MessageRow.conversation_id, MessageRow.body)
         .where(
             MessageRow.conversation_id.in_(conversation_ids),
-            func.lower(MessageRow.body).like(_like(terms[0]), escape="\\"),
+            func.lower(MessageRow.body).like(repo.contains_pattern(terms[0]), escape="\\"),
         )
         .order_by(MessageRow.seq.desc())
     )

@@ -142,13 +142,18 @@ QUEUE_COLUMNS = (
 )
 
 
+def contains_pattern(term: str) -> str:
+    """A LIKE pattern (``escape="\\"``) matching ``term`` anywhere, its wildcards escaped."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 async def handoffs(session: AsyncSession, *, statuses: Sequence[str], terms: Sequence[str]) -> Sequence[Row]:
     """Queue rows (plain column tuples, no packet) in these statuses whose search text holds
     every term, in queue order. Plain rows: the ORM would triple the cost of a 20k-row queue."""
     stmt = select(*QUEUE_COLUMNS).where(HandoffRow.status.in_(statuses))
     for term in terms:
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(HandoffRow.search_text.like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(HandoffRow.search_text.like(contains_pattern(term), escape="\\"))
     # a handoff the reply timeout took back comes first within its priority (0010_team)
     requeued_last = case((HandoffRow.requeued_at.is_(None), 1), else_=0)
     stmt = stmt.order_by(
