@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -77,10 +76,6 @@ def merge_packets(old: HandoffPacket, new: HandoffPacket) -> HandoffPacket:
             "product_family": old.product_family or new.product_family,
         }
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def higher(a: Priority, b: Priority | None) -> Priority:
@@ -185,11 +180,9 @@ class PacketRefresher:
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 return False
-            fresh = await repo.handoff(tx.session, handoff_id)
-            assert fresh is not None
-            await tx.session.refresh(fresh)
-            owner = await repo.agent(tx.session, fresh.claimed_by) if fresh.claimed_by else None
-            model = service.handoff_model(fresh, owner)
+            await tx.session.refresh(row)
+            owner = await repo.agent(tx.session, row.claimed_by) if row.claimed_by else None
+            model = service.handoff_model(row, owner)
             tx.emit(
                 EventType.HANDOFF_UPDATED,
                 service.summary_data(model),
