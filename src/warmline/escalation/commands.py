@@ -1,4 +1,5 @@
-"""`warmline eval escalation FILE.jsonl [--json]`: score the engine on labelled conversations."""
+"""`warmline eval escalation FILE.jsonl [--json] [--policy NEW.toml [--compare]]`: score the engine on
+labelled conversations (``--compare``: the shipped policy and NEW side by side)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def eval_command() -> None:
 @click.option("--by-intent", "by_intent", is_flag=True,
               help="Also print precision/recall per escalation intent (reason).")  # fmt: skip
 @click.option("--no-explain", "no_explain", is_flag=True, help="List misses without per-turn explanations.")
+@click.option("--compare", "compare", is_flag=True,
+              help="With --policy: also score the shipped policy; before/after side by side.")  # fmt: skip
 def escalation(
     file: Path,
     as_json: bool,
@@ -39,6 +42,7 @@ def escalation(
     policy_path: Path | None,
     by_intent: bool,
     no_explain: bool,
+    compare: bool,
 ) -> None:
     """Replay FILE's conversations through the engine; print precision, recall, F1 and more."""
     try:
@@ -46,6 +50,17 @@ def escalation(
         policy = Policy.load(policy_path)
     except (DatasetError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from exc
+    if compare:
+        if policy_path is None:
+            raise click.UsageError("--compare needs --policy NEW.toml")
+        from warmline.escalation.policy_compare import compare as before_after
+        from warmline.escalation.policy_compare import format_comparison
+
+        before = asyncio.run(_run(conversations, Policy.load(None), database_url)).as_dict()
+        after = asyncio.run(_run(conversations, policy, database_url)).as_dict()
+        result = before_after(before, after)
+        click.echo(json.dumps(result, indent=2) if as_json else format_comparison(result, policy_path.name))
+        return
     report = asyncio.run(_run(conversations, policy, database_url))
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=None if not sys.stdout.isatty() else 2))
