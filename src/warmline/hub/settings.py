@@ -38,7 +38,7 @@ class HubSettings(BaseSettings):
     event_retention_days: float = Field(default=30.0, ge=0)
     # How often each hub instance runs the sweeps, and how many rows one batch deletes.
     sweep_interval_s: float = Field(default=60.0, gt=0)
-    sweep_batch: int = Field(default=1000, gt=0, le=100_000)
+    sweep_batch: int = Field(default=250, gt=0, le=100_000)
     # How often each instance looks for revoked tokens and erased conversations (one
     # indexed read of a one-row table), so revocations reach every instance in seconds.
     revocation_poll_s: float = Field(default=1.0, gt=0)

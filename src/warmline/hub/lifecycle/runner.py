@@ -82,6 +82,8 @@ class Lifecycle:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        with contextlib.suppress(Exception):
+            await sweeps.close_sqlite(self.db)
 
     async def _audit_settings(self) -> None:
         """A hub started with other lifecycle settings than the last one: audited."""
