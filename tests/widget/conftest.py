@@ -140,20 +140,29 @@ class WidgetHub:
         return r.json()["messages"]
 
     def add_key(self, *origins: str) -> str:
-        from warmline.buyer import keys
-
-        async def add() -> str:
-            async with self.hub.db.write() as tx:
-                return (await keys.add_key(tx.session, origins=list(origins))).key
-
-        return self.hub.run(add())
+        return add_widget_key(self.hub, *origins)
 
     def set_limits(self, per_ip: str, per_key: str) -> None:
-        """Rate limits of the hub's public start route (its in-memory limiters, replaced)."""
-        from warmline.buyer.guard import Rate, RateLimiter
+        set_widget_limits(self.hub, per_ip, per_key)
 
-        assert self.hub.app is not None
-        self.hub.app.state.widget_limits = (RateLimiter(Rate.parse(per_ip)), RateLimiter(Rate.parse(per_key)))
+
+def add_widget_key(hub: Any, *origins: str) -> str:
+    """A new widget key for these origins, written straight to an EmbeddedHub's database."""
+    from warmline.buyer import keys
+
+    async def add() -> str:
+        async with hub.db.write() as tx:
+            return (await keys.add_key(tx.session, origins=list(origins))).key
+
+    return hub.run(add())
+
+
+def set_widget_limits(hub: Any, per_ip: str, per_key: str) -> None:
+    """Rate limits of the hub's public start route (its in-memory limiters, replaced)."""
+    from warmline.buyer.guard import Rate, RateLimiter
+
+    assert hub.app is not None
+    hub.app.state.widget_limits = (RateLimiter(Rate.parse(per_ip)), RateLimiter(Rate.parse(per_key)))
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

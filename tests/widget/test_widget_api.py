@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 
 from warmline.buyer import keys
 from warmline.buyer.assets import packaged
-from warmline.buyer.guard import Rate, RateLimiter
 from warmline.buyer.tables import WidgetConversationRow
 from warmline.cli import main
 from warmline.hub.embedded import EmbeddedHub
 from warmline.hub.store.tables import EventRow
+
+from .conftest import add_widget_key, set_widget_limits
 
 SHOP = "https://shop.example"
 EVIL = "https://evil.example"
@@ -37,15 +38,10 @@ class Hub:
         self.key = self.add_key(SHOP)
 
     def add_key(self, *origins: str) -> str:
-        async def add() -> str:
-            async with self.hub.db.write() as tx:
-                return (await keys.add_key(tx.session, origins=list(origins))).key
-
-        return self.hub.run(add())
+        return add_widget_key(self.hub, *origins)
 
     def limits(self, per_ip: str, per_key: str) -> None:
-        assert self.hub.app is not None
-        self.hub.app.state.widget_limits = (RateLimiter(Rate.parse(per_ip)), RateLimiter(Rate.parse(per_key)))
+        set_widget_limits(self.hub, per_ip, per_key)
 
     def start(self, key: str | None = None, origin: str | None = SHOP) -> httpx.Response:
         headers = {"Origin": origin} if origin else {}
