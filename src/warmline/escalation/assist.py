@@ -344,21 +344,16 @@ class AssistPath:
                 f"Compatibility of {phrasing.join([e.sku for e in evidence], 'or')} with the existing "
                 f"{attr.replace('_', ' ') + ' ' if attr else ''}installation is unconfirmed"
             )
-            return Proposal(
-                Outcome.ESCALATE,
-                ReasonCategory.LOW_CONFIDENCE,
-                "unverified_compatibility",
-                signals=[
-                    *notes,
-                    sig.Signal(
-                        name="unverified_compatibility",
-                        value=detail,
-                        detail="depends on installation details the catalog lacks",
-                        turn=seq,
-                    ),
-                ],
-                focus=[e.sku for e in evidence],
-                unresolved=[unresolved],
+            return _unverified_compatibility(
+                notes,
+                sig.Signal(
+                    name="unverified_compatibility",
+                    value=detail,
+                    detail="depends on installation details the catalog lacks",
+                    turn=seq,
+                ),
+                [e.sku for e in evidence],
+                unresolved,
             )
         # two catalog products: the catalog's relations decide
         a, b = evidence[0], evidence[1]
@@ -372,21 +367,16 @@ class AssistPath:
                     sig.Signal(name="catalog_relation", value=f"{a.sku}~{b.sku}", detail=related, turn=seq)
                 ],
             )
-        return Proposal(
-            Outcome.ESCALATE,
-            ReasonCategory.LOW_CONFIDENCE,
-            "unverified_compatibility",
-            signals=[
-                *notes,
-                sig.Signal(
-                    name="unverified_compatibility",
-                    value=f"{a.sku}~{b.sku}",
-                    detail="no catalog relation between the two products",
-                    turn=seq,
-                ),
-            ],
-            focus=[a.sku, b.sku],
-            unresolved=[f"Compatibility of {a.sku} with {b.sku} is unconfirmed"],
+        return _unverified_compatibility(
+            notes,
+            sig.Signal(
+                name="unverified_compatibility",
+                value=f"{a.sku}~{b.sku}",
+                detail="no catalog relation between the two products",
+                turn=seq,
+            ),
+            [a.sku, b.sku],
+            f"Compatibility of {a.sku} with {b.sku} is unconfirmed",
         )
 
     async def _related(self, a: str, b: str, grounder: CatalogGrounder) -> str:
@@ -514,6 +504,20 @@ class AssistPath:
             if asked:
                 notes += sig.missing_attributes(ev, asked, seq)
         return notes
+
+
+def _unverified_compatibility(
+    notes: list[sig.Signal], why: sig.Signal, focus: list[str], unresolved: str
+) -> Proposal:
+    """Escalate a compatibility question the catalog cannot confirm (``why`` says what is missing)."""
+    return Proposal(
+        Outcome.ESCALATE,
+        ReasonCategory.LOW_CONFIDENCE,
+        "unverified_compatibility",
+        signals=[*notes, why],
+        focus=focus,
+        unresolved=[unresolved],
+    )
 
 
 def _unverified(ev: Any, policy: Policy, seq: int, unresolved: str) -> Proposal | None:
