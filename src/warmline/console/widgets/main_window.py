@@ -229,6 +229,9 @@ class MainWindow(QMainWindow):
         self.history_action = self._action(
             "&History…", "Ctrl+H", self.show_history, "Find resolved and older conversations"
         )
+        self.dashboard_action = self._action(
+            "&Dashboard…", "Ctrl+Shift+M", self.show_dashboard, "Handoff quality: the seven measures"
+        )
         self.help_action = self._action(
             "&Keyboard shortcuts", "F1", self.show_shortcuts, "Keyboard shortcuts"
         )
@@ -244,6 +247,7 @@ class MainWindow(QMainWindow):
             self.focus_queue_action,
             self.assist_action,
             self.history_action,
+            self.dashboard_action,
         ):
             view_menu.addAction(a)
         help_menu = menu.addMenu("&Help")
@@ -274,6 +278,16 @@ class MainWindow(QMainWindow):
         self.history_view.show()
         self.history_view.raise_()
         return self.history_view
+
+    def show_dashboard(self) -> QWidget:
+        """The Dashboard window (non-modal; one per main window; warmline.console.widgets.dashboard)."""
+        from warmline.console.widgets.dashboard import DashboardView
+
+        if getattr(self, "dashboard_view", None) is None:
+            self.dashboard_view = DashboardView(self.session, self)
+        self.dashboard_view.show()
+        self.dashboard_view.raise_()
+        return self.dashboard_view
 
     def open_past(self, handoff_id: str) -> None:
         """Show a handoff found in the History window (in the queue or not)."""

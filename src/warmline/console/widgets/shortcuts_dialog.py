@@ -18,6 +18,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Esc", "Leave the command box (back to the reply)"),
     ("Up / Down (in the box)", "Earlier commands"),
     ("Ctrl+H", "History: find resolved and older conversations, reopen one"),
+    ("Ctrl+Shift+M", "Dashboard: handoff quality (the seven measures, per day)"),
     ("F1", "This list"),
 ]
 
