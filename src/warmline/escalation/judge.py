@@ -24,7 +24,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from warmline.domain.packet import ReasonCategory
-from warmline.escalation.llm import LLMError, LLMSettings
+from warmline.escalation.llm import ChatEndpoint, LLMError, LLMSettings
 
 OPINION_SCHEMA: dict = {
     "type": "object",
@@ -60,16 +60,11 @@ class Opinion(BaseModel):
     evidence: str = Field(default="", max_length=2000)
 
 
-class LLMJudge:
+class LLMJudge(ChatEndpoint):
     """Asks ``POST {base_url}/chat/completions`` for an ``Opinion`` (structured output)."""
 
     def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 4.0) -> None:
-        if not base_url or not model:
-            raise ValueError("base_url and model are required for a language-model judge")
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(timeout=timeout, headers=headers)
+        super().__init__(base_url, model, api_key, timeout, what="a language-model judge")
 
     @classmethod
     def from_settings(cls, settings: LLMSettings | None = None, timeout: float = 4.0) -> LLMJudge | None:
@@ -95,12 +90,7 @@ class LLMJudge:
             },
         }
         try:
-            response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
-            response.raise_for_status()
-            content = response.json()["choices"][0]["message"]["content"]
+            content = await self._content(body)
             return Opinion.model_validate(json.loads(content))
         except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError, ValidationError) as exc:
             raise LLMError(f"language-model judge at {self.base_url} failed: {exc}") from exc
-
-    async def aclose(self) -> None:
-        await self._client.aclose()

@@ -9,6 +9,8 @@ SKU or a number.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,16 +37,35 @@ class LLMError(RuntimeError):
     """The endpoint failed or answered something unusable."""
 
 
-class ChatPhraser:
-    """Words replies through ``POST {base_url}/chat/completions`` (the OpenAI chat API)."""
+class ChatEndpoint:
+    """A client of an OpenAI-compatible ``POST {base_url}/chat/completions`` endpoint
+    (``ChatPhraser`` here, ``LLMJudge`` in warmline.escalation.judge)."""
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 20.0) -> None:
+    def __init__(
+        self, base_url: str, model: str, api_key: str, timeout: float, *, what: str = "a language model"
+    ) -> None:
         if not base_url or not model:
-            raise ValueError("base_url and model are required for a language model")
+            raise ValueError(f"base_url and model are required for {what}")
         self.base_url = base_url.rstrip("/")
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(timeout=timeout, headers=headers)
+
+    async def _content(self, body: dict[str, Any]) -> Any:
+        """The first choice's message content; the HTTP, JSON or shape error as it comes."""
+        response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
+        response.raise_for_status()
+        return response.json()["choices"][0]["message"]["content"]
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class ChatPhraser(ChatEndpoint):
+    """Words replies through ``POST {base_url}/chat/completions`` (the OpenAI chat API)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 20.0) -> None:
+        super().__init__(base_url, model, api_key, timeout)
 
     @classmethod
     def from_settings(cls, settings: LLMSettings | None = None) -> ChatPhraser | None:
@@ -65,14 +86,9 @@ class ChatPhraser:
             ],
         }
         try:
-            response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
-            response.raise_for_status()
-            content = response.json()["choices"][0]["message"]["content"]
+            content = await self._content(body)
         except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
             raise LLMError(f"language model at {self.base_url} failed: {exc}") from exc
         if not isinstance(content, str) or not content.strip():
             raise LLMError(f"language model at {self.base_url} returned an empty reply")
         return content.strip()
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
