@@ -123,6 +123,9 @@ async def consoles_role(urls: list[str], tokens: list[str], count: int) -> None:
 class Hub:
     def __init__(self, database_url: str, name: str) -> None:
         env = {**os.environ, "WARMLINE_DATABASE_URL": database_url}
+        # the claim storm's agents each win dozens: capacity stays checked (the count runs in
+        # every claim's UPDATE) but never refuses (issue 12's default of 5 would)
+        env.setdefault("WARMLINE_MAX_ACTIVE_PER_AGENT", "1000000")
         self.name = name
         self.proc = subprocess.Popen(
             [

@@ -214,6 +214,8 @@ class Session(SessionAssist, QObject):
             EventType.HANDOFF_RELEASED,
             EventType.HANDOFF_RESOLVED,
             EventType.HANDOFF_UPDATED,
+            EventType.HANDOFF_REQUEUED,  # reply timeout: back in the queue (issue 12)
+            EventType.HANDOFF_TRANSFERRED,  # to a colleague, or to the queue with other skills
         ):
             self._apply_handoff(event.handoff())
             if event.type == EventType.HANDOFF_UPDATED and event.handoff_id == self._current_id:

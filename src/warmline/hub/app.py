@@ -30,6 +30,7 @@ from warmline.hub.inputs import headers_too_large
 from warmline.hub.lifecycle.runner import Lifecycle
 from warmline.hub.middleware import BodySizeLimit, InputGuard, reject_header_fields
 from warmline.hub.packet_refresh import PacketRefresher
+from warmline.hub.presence import PresenceBoard
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database
 from warmline.storage.engine import database_error_types, database_unavailable
@@ -78,6 +79,7 @@ OPTIONAL_ROUTERS = (
     "warmline.hub.api.signin",
     "warmline.hub.api.history",
     "warmline.hub.api.team",
+    "warmline.hub.replies",
     "warmline.hub.api.metrics",
     "warmline.hub.lifecycle.api",
 )
@@ -162,6 +164,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         await assist_runner.start()  # jobs a previous process left unfinished are marked failed
         app.state.reply_timer = reply_timer = ReplyTimer(db, app.state.assignment)
         await reply_timer.start()  # the reply-timeout sweep (warmline.hub.assignment)
+        app.state.presence = presence = PresenceBoard(db)
+        feed.on_stream = presence.on_stream  # online / offline with the agent's streams
         app.state.lifecycle = lifecycle = Lifecycle(db, feed, app.state.principals, settings)
         await lifecycle.start()  # sweeps and the revocation watch (warmline.hub.lifecycle)
         try:
@@ -170,6 +174,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
             await lifecycle.aclose()
             db.bus.close()
             await reply_timer.aclose()
+            feed.on_stream = None
+            await presence.aclose()
             await assistant.aclose()
             await packets.aclose()
             await assist_runner.aclose()

@@ -287,6 +287,7 @@ class ReplyTimer:
             )
 
     async def _requeue(self, tx: Tx, now: datetime, due_cutoff: datetime) -> list[str]:
+        from warmline.hub.metrics import capture
         from warmline.hub.service.conversations import append_messages
         from warmline.hub.service.handoffs import SYSTEM_AUTHOR
         from warmline.hub.service.views import handoff_model, summary_data
@@ -334,6 +335,7 @@ class ReplyTimer:
                 reason="reply_timeout",
             )
             tx.emit(EventType.HANDOFF_REQUEUED, data, conversation_id=row.conversation_id, handoff_id=row.id)
+            await capture.handoff_released(tx, row.id)  # a requeue, for the metrics
             minutes = self.config.reply_timeout_s / 60
             limit = f"{minutes:g} min" if minutes >= 1 else f"{self.config.reply_timeout_s:g} s"
             note = (

@@ -1,6 +1,6 @@
 """Team work routes (issue 12): transfer a handoff, the assignment rules and my load, the
-colleagues with their load (the Transfer picker). Notes by any agent go through
-``POST /v1/conversations/{id}/messages`` with ``internal: true``."""
+colleagues with their load (the Transfer picker), presence and viewing. Notes by any agent
+go through ``POST /v1/conversations/{id}/messages`` with ``internal: true``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from warmline.domain.models import Handoff
 from warmline.hub.auth import DB, AgentOnly, AgentOrBot
+from warmline.hub.presence import PresenceReport, PresenceState
 from warmline.hub.team import (
     AssignmentView,
     Colleague,
@@ -51,3 +52,19 @@ async def list_team(request: Request, db: DB, _caller: AgentOrBot) -> list[Colle
     """Every specialist with how many handoffs they hold and may hold."""
     async with db.read() as session:
         return await colleagues(session, request.app.state.assignment)
+
+
+@router.post("/presence", response_model=PresenceState)
+async def post_presence(request: Request, agent: AgentOnly, body: PresenceReport) -> PresenceState:
+    """Your console's state: ``status`` online/away and the handoff it has open (``viewing``);
+    ``presence`` / ``viewing`` events go out for what changed."""
+    board = request.app.state.presence
+    if "viewing" in body.model_fields_set:
+        return await board.update(agent, status=body.status, viewing=body.viewing, viewing_set=True)
+    return await board.update(agent, status=body.status)
+
+
+@router.get("/presence", response_model=list[PresenceState])
+async def get_presence(request: Request, _caller: AgentOrBot) -> list[PresenceState]:
+    """Who this hub instance knows to be online or away, and what they view."""
+    return [s for s in request.app.state.presence.snapshot() if s.status != "offline"]
