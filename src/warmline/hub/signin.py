@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from warmline.domain.models import Agent
+from warmline.domain.models import Agent, PrincipalKind
 from warmline.hub import service
 from warmline.hub.errors import NotFound, Unauthorized
 from warmline.hub.service.views import agent_model
@@ -107,5 +107,5 @@ async def redeem_code(tx: Tx, code: str) -> tuple[Agent, str]:
     row = await repo.agent(tx.session, agent_id)
     if row is None:
         raise Unauthorized("invalid_signin_code", "the specialist of this sign-in code no longer exists")
-    token = await service.issue_agent_token(tx, name=row.name)
+    token = await service.issue_token(tx, kind=PrincipalKind.AGENT, name=row.name, agent_id=row.id)
     return agent_model(row), token
