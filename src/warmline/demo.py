@@ -28,6 +28,7 @@ class DemoSpecialist:
 
 
 # Who works the demo queue. "anna" is who the console signs in as by default.
+DEMO_HISTORY = 300  # resolved handoffs over the last 30 days, for the Dashboard (hub.metrics.demo_history)
 SPECIALISTS: tuple[DemoSpecialist, ...] = (
     DemoSpecialist("anna", "Anna Berg", ("drives", "bearings", "quotes", "logistics")),
     DemoSpecialist("marco", "Marco Rossi", ("pumps", "quotes", "logistics")),
@@ -96,9 +97,10 @@ async def prepare_workspace(*, hub_url: str, database_url: str) -> DemoWorkspace
 
 
 async def run_simulator(
-    workspace: DemoWorkspace, *, live: bool = True, seeded: threading.Event | None = None
+    workspace: DemoWorkspace, *, live: bool = True, seeded: threading.Event | None = None, history: int = 0
 ) -> None:
-    """Seed the demo handoffs through the escalation engine, then keep traffic flowing."""
+    """Seed the demo handoffs through the escalation engine, then keep traffic flowing; with
+    ``history``, first that many resolved handoffs over the last 30 days (for the Dashboard)."""
     from warmline.catalog.service import CatalogService, make_engine
     from warmline.escalation.engine import EscalationEngine
     from warmline.sim.runner import Simulator
@@ -115,6 +117,8 @@ async def run_simulator(
         log.info("seeded %d handoffs", len(ids))
         if seeded is not None:
             seeded.set()
+        if history:
+            await _seed_history(workspace.database_url, history)
         if live:
             await simulator.run()
     finally:
@@ -124,12 +128,25 @@ async def run_simulator(
         await engine.dispose()
 
 
+async def _seed_history(database_url: str, count: int) -> None:
+    from warmline.hub.metrics.demo_history import seed_history
+    from warmline.hub.store.db import Database
+
+    db = Database(database_url)
+    await db.start(listen=False)
+    try:
+        log.info("seeded a history of %d resolved handoffs", await seed_history(db, count=count))
+    finally:
+        await db.close()
+
+
 class SimulatorThread:
     """The simulator on its own thread and loop; ``stop()`` cancels it and waits."""
 
-    def __init__(self, workspace: DemoWorkspace, *, live: bool) -> None:
+    def __init__(self, workspace: DemoWorkspace, *, live: bool, history: int = 0) -> None:
         self.workspace = workspace
         self.live = live
+        self.history = history
         self.seeded = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -141,7 +158,9 @@ class SimulatorThread:
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
-        self._task = loop.create_task(run_simulator(self.workspace, live=self.live, seeded=self.seeded))
+        self._task = loop.create_task(
+            run_simulator(self.workspace, live=self.live, seeded=self.seeded, history=self.history)
+        )
         try:
             loop.run_until_complete(self._task)
         except asyncio.CancelledError:
@@ -164,7 +183,7 @@ def start_demo_workspace(*, base_url: str, database_url: str) -> None:
     """`warmline hub --demo`: prepare the workspace, print the tokens, run the simulator."""
     workspace = asyncio.run(prepare_workspace(hub_url=base_url, database_url=database_url))
     _print_workspace(workspace)
-    asyncio.run(run_simulator(workspace, live=True))
+    asyncio.run(run_simulator(workspace, live=True, history=DEMO_HISTORY))
 
 
 def _print_workspace(workspace: DemoWorkspace) -> None:
@@ -227,7 +246,8 @@ def demo(
         click.echo("Loading the demo catalog and workspace…", err=True)
         workspace = asyncio.run(prepare_workspace(hub_url=base_url, database_url=database_url))
         _print_workspace(workspace)
-        simulator = SimulatorThread(workspace, live=not no_sim and screenshot is None)
+        live = not no_sim and screenshot is None
+        simulator = SimulatorThread(workspace, live=live, history=DEMO_HISTORY if live else 0)
         simulator.start()
         if screenshot is not None and not simulator.seeded.wait(120):
             raise click.ClickException("the simulator did not seed the demo within 120 s")
