@@ -116,6 +116,22 @@ def test_the_closest_minimum_fits_best() -> None:
     )
 
 
+def test_a_part_far_above_an_asked_minimum_is_no_fit() -> None:
+    """A 750 N·m gearbox beside a 180 N·m need: beyond the catalog's oversize factor it ranks
+    with the parts that miss, explicit minimum or not (issue 17 item 7)."""
+    huge = {"torque": "750 N·m", "ip": "IP65"}
+    close = {"torque": "220 N·m", "ip": "IP65"}
+    for torque in (C("torque", "≥ 180", "N·m"), C("torque", "180", "N·m")):
+        assert constraint_fit(huge, torque, "gearbox") == 0.0
+        assert constraint_fit(close, torque, "gearbox") > 0.5
+        need = [torque, C("ip", "IP65")]
+        assert fit_score(close, need, "gearbox") > fit_score(huge, need, "gearbox")
+    # within the factor a bigger rating still meets an explicit minimum in full
+    assert constraint_fit({"torque": "440 N·m"}, C("torque", "≥ 180", "N·m"), "gearbox") == 1.0
+    # only where the family is sized by the attribute: a 16 bar fitting suits 6 bar shop air
+    assert constraint_fit({"pressure": "16 bar"}, C("pressure", "6", "bar"), "pneumatic_fitting") > 0.5
+
+
 def test_identity_attributes_and_unrequested_special_variants() -> None:
     need = [C("tube_size", "6", "mm"), C("thread", "G1/8")]
     standard = {"tube_od": "6 mm", "thread": "G1/8", "pressure": "16 bar"}

@@ -4,7 +4,11 @@ Catalog search ranks by text relevance and only filters on requirements; a buyer
 a 400 N·m gearbox wants the 400 N·m parts before a 750 N·m one that also "passes". Each
 constraint scores 0..1 against the product's attribute: 1 for an exact fit, 0.5..1 for a
 target value ("about 400 Nm") met with room to spare (the closer, the higher), 1 for any
-value meeting an explicit minimum ("at least 180 Nm"), 0 when it is not met. Pure
+value meeting an explicit minimum ("at least 180 Nm"), 0 when it is not met -- or when a
+minimum on an attribute the family is sized by is met many times over (above
+``OVERSIZE_FACTOR`` times the ask: the catalog's own rule for substitutes, families.toml
+``sized_by``; a 750 N·m gearbox is no answer to a 180 N·m need, while a fitting rated 16 bar
+is fine for 6 bar shop air). Pure
 functions over the plain evidence the signals use, so the ordering is unit-tested without
 a database.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from warmline.catalog.store import family_rules
+from warmline.catalog.substitutes import OVERSIZE_FACTOR
 from warmline.catalog.units import Quantity, QuantityError, compare, parse_quantity
 from warmline.domain.packet import Constraint
 
@@ -55,6 +61,8 @@ def constraint_fit(attributes: dict[str, str], c: Constraint, family: str | None
     if op in ("≥", ">") or (not op and name in AT_LEAST):
         if actual.hi < wanted.lo * 0.99:
             return 0.0
+        if wanted.lo > 0 and actual.lo > wanted.lo * OVERSIZE_FACTOR and _sized_by(family, name):
+            return 0.0  # far outside the asked range: a different class of part, not a fit
         if op:
             return 1.0  # "at least 180 N·m": any rating that meets it fits; relevance decides
         # met; the closer the rating to the need, the better the fit (half credit for any margin)
@@ -80,6 +88,11 @@ def fit_score(
         if special in attributes and special not in asked:
             total -= 0.5
     return total
+
+
+def _sized_by(family: str | None, name: str) -> bool:
+    rules = family_rules().get(family or "")
+    return rules is not None and name in rules.sized_by
 
 
 def _quantity(text: str, unit: str) -> Quantity | None:
