@@ -349,16 +349,20 @@ class Session(SessionAssist, QObject):
         if self.current is not None:
             self.spawn(self._act("release", self.current.id), "release")
 
-    def resolve(self) -> None:
-        """Close the current handoff."""
+    def resolve(self, review: dict[str, Any] | None = None) -> None:
+        """Close the current handoff (``review``: the resolve panel's outcome and review)."""
         if self.current is not None:
-            self.spawn(self._act("resolve", self.current.id), "resolve")
+            review = review if isinstance(review, dict) else None  # (a QAction passes `checked`)
+            self.spawn(self._act("resolve", self.current.id, review), "resolve")
 
-    async def _act(self, action: str, handoff_id: str) -> None:
-        call = {"claim": self.client.claim, "release": self.client.release, "resolve": self.client.resolve}
+    async def _act(self, action: str, handoff_id: str, review: dict[str, Any] | None = None) -> None:
+        call = {"claim": self.client.claim, "release": self.client.release}
         company = self.current.buyer_company if self.current else ""
         try:
-            handoff = await call[action](handoff_id)
+            if action == "resolve":
+                handoff = await self.client.resolve(handoff_id, review)
+            else:
+                handoff = await call[action](handoff_id)
         except HubError as exc:
             if exc.owner is not None:
                 if action == "claim":

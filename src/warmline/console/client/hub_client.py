@@ -190,9 +190,11 @@ class HubClient:
         """Put a handoff I hold back in the queue."""
         return Handoff.model_validate_json(await self._request("POST", f"/v1/handoffs/{handoff_id}/release"))
 
-    async def resolve(self, handoff_id: str) -> Handoff:
-        """Close a handoff I hold."""
-        return Handoff.model_validate_json(await self._request("POST", f"/v1/handoffs/{handoff_id}/resolve"))
+    async def resolve(self, handoff_id: str, review: dict[str, Any] | None = None) -> Handoff:
+        """Close a handoff I hold (``review``: outcome and review fields, docs/metrics.md)."""
+        extra: dict[str, Any] = {"json": review} if review else {}
+        path = f"/v1/handoffs/{handoff_id}/resolve"
+        return Handoff.model_validate_json(await self._request("POST", path, **extra))
 
     async def post_message(
         self,

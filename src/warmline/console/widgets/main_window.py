@@ -208,6 +208,9 @@ class MainWindow(QMainWindow):
             "&Release", "Ctrl+Shift+R", self.session.release, "Release it back to the queue"
         )
         self.resolve_action = self._action("Resolve (&done)", "Ctrl+Shift+D", self.session.resolve, "Resolve")
+        self.resolve_review_action = self._action(
+            "Resolve with re&view…", "Ctrl+Alt+D", self.show_resolve_panel, "Resolve with outcome and review"
+        )
         self.filter_action = self._action(
             "&Filter queue", "Ctrl+F", self.queue_panel.focus_filter, "Focus the queue filter"
         )
@@ -238,7 +241,13 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         handoff_menu = menu.addMenu("&Handoff")
-        for a in (self.claim_action, self.release_action, self.resolve_action, self.retry_replies_action):
+        for a in (
+            self.claim_action,
+            self.release_action,
+            self.resolve_action,
+            self.resolve_review_action,
+            self.retry_replies_action,
+        ):
             handoff_menu.addAction(a)
         view_menu = menu.addMenu("&View")
         for a in (
@@ -278,6 +287,19 @@ class MainWindow(QMainWindow):
         self.history_view.show()
         self.history_view.raise_()
         return self.history_view
+
+    def show_resolve_panel(self) -> QWidget | None:
+        """Outcome and review, then resolve (warmline.console.widgets.resolve_panel); only on a
+        handoff I hold."""
+        from warmline.console.widgets.resolve_panel import ResolvePanel
+
+        if self.session.current is None or not self.session.is_mine():
+            return None
+        if getattr(self, "resolve_panel", None) is None:
+            self.resolve_panel = ResolvePanel(self.session, self)
+        self.resolve_panel.prepare()
+        self.resolve_panel.open()
+        return self.resolve_panel
 
     def show_dashboard(self) -> QWidget:
         """The Dashboard window (non-modal; one per main window; warmline.console.widgets.dashboard)."""

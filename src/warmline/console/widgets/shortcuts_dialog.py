@@ -8,6 +8,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+C", "Claim the selected handoff"),
     ("Ctrl+Shift+R", "Release it back to the queue"),
     ("Ctrl+Shift+D", "Resolve (done)"),
+    ("Ctrl+Alt+D", "Resolve with outcome and review (1-5 outcome, Enter resolves, Alt+S skips)"),
     ("Ctrl+Enter", "Send the reply"),
     ("Ctrl+Shift+U", "Retry this conversation's unsent (refused) replies"),
     ("Ctrl+F", "Focus the queue filter"),
