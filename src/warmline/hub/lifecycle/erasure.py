@@ -77,7 +77,7 @@ def redact(value: Any, key: str = "") -> Any:
 
 
 def redact_buyer(buyer: dict[str, Any]) -> dict[str, Any]:
-    keep = {k: buyer[k] for k in ("company", "tier", "region") if k in buyer}
+    keep: dict[str, Any] = {k: buyer[k] for k in ("company", "tier", "region") if k in buyer}
     return {**buyer, "name": PLACEHOLDER, "email": "", **keep}
 
 
