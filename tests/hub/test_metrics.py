@@ -3,7 +3,7 @@ a scripted history whose measures are worked out by hand below (times, rates, br
 the daily series), with an unresolved handoff, a requeued one (release + claim by another),
 resolves with and without a review, repeat detection against the packet, and ratings.
 
-Transfers (issue 12) are not a hub feature here yet: every count of them is 0.
+Transfers (issue 12) are counted in their own test below.
 """
 
 from __future__ import annotations
@@ -230,3 +230,23 @@ async def test_scripted_history(workspace: Workspace, database_url: str, tmp_pat
     assert (
         by_id[ids[0]].expected.reason is not None and by_id[ids[0]].expected.reason.value == "purchase_intent"
     )
+
+
+async def test_transfers_and_requeues_are_counted(workspace: Workspace) -> None:
+    ws = workspace
+    h = await make(ws, timedelta(minutes=10))
+    hid = h["handoff"]["id"]
+    async with ws.client(ws.ana) as ana, ws.client(ws.ben) as ben:
+        assert (await ana.post(f"/v1/handoffs/{hid}/claim")).status_code == 200
+        r = await ana.post(f"/v1/handoffs/{hid}/transfer", json={"to_agent": ws.ben_id, "note": "yours"})
+        assert r.status_code == 200, r.text
+        assert (await ben.post(f"/v1/handoffs/{hid}/release")).status_code == 200
+        assert (await ben.post(f"/v1/handoffs/{hid}/claim")).status_code == 200
+        assert (
+            await ben.post(f"/v1/handoffs/{hid}/resolve", json={"outcome": "answered"})
+        ).status_code == 200
+        facts = (await ben.get(f"/v1/handoffs/{hid}/review")).json()
+        m = (await ben.get("/v1/metrics")).json()
+    assert (facts["transfers"], facts["requeues"], facts["agent_id"]) == (1, 1, ws.ben_id)
+    assert m["counts"]["transferred"] == 1 and m["counts"]["requeued"] == 1
+    assert m["by_agent"][ws.ben_id]["counts"]["transferred"] == 1

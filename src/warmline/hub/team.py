@@ -31,6 +31,7 @@ from warmline.hub.assignment import (
     held_count,
 )
 from warmline.hub.errors import NotFound, field_error
+from warmline.hub.metrics import capture
 from warmline.hub.service.accounts import check_skills
 from warmline.hub.service.conversations import append_messages
 from warmline.hub.service.handoffs import CLAIM_RESET, SYSTEM_AUTHOR, _refuse
@@ -168,6 +169,7 @@ async def transfer(
         note=request.note,
     )
     tx.emit(EventType.HANDOFF_TRANSFERRED, data, conversation_id=row.conversation_id, handoff_id=row.id)
+    await capture.handoff_transferred(tx, row.id, target.id if target else None)  # for the metrics
     if target is not None:
         skill = _speciality(target, row.required_skills)
         role = f"our {skill} specialist" if skill else "our specialist"

@@ -104,6 +104,14 @@ async def handoff_released(tx: Tx, handoff_id: str) -> None:
     await tx.session.execute(_facts(handoff_id).values(requeues=HandoffFactRow.requeues + 1))
 
 
+async def handoff_transferred(tx: Tx, handoff_id: str, to_agent_id: str | None) -> None:
+    """Passed to a colleague (who holds it now) or to a skill group (back in the queue)."""
+    values: dict[str, object] = {"transfers": HandoffFactRow.transfers + 1}
+    if to_agent_id is not None:
+        values["agent_id"] = to_agent_id
+    await tx.session.execute(_facts(handoff_id).values(**values))
+
+
 def _assisted(handoff_id: str):  # type: ignore[no-untyped-def]
     return exists(select(AssistJobRow.id).where(AssistJobRow.handoff_id == handoff_id))
 
