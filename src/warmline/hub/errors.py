@@ -78,7 +78,8 @@ async def validation_error(_request: Any, exc: RequestValidationError) -> Any:
             item = jsonable_encoder(error)
             json.dumps(item, allow_nan=False, ensure_ascii=False).encode("utf-8")
         except (ValueError, TypeError, RecursionError):  # (UnicodeError is a ValueError)
-            item = jsonable_encoder({k: v for k, v in error.items() if k in ("loc", "msg", "type")})
+            keep = ("loc", "msg", "type", "closest")  # (closest: "did you mean" SKUs)
+            item = jsonable_encoder({k: v for k, v in error.items() if k in keep})
             item["loc"] = [_safe_text(x) if isinstance(x, str) else x for x in item["loc"]]
         items.append(item)
     body = json.dumps({"detail": items}, ensure_ascii=True, allow_nan=False).encode()
