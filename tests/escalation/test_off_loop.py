@@ -32,6 +32,10 @@ PROSE = (
 )
 
 
+# A health probe slower than this means the loop was held (the loop-lag test below is the fine check).
+FROZEN = 3.0
+
+
 def digits(n: int, seed: int) -> str:
     rng = random.Random(seed)
     return "".join(rng.choice("0123456789") for _ in range(n))
@@ -93,7 +97,8 @@ async def test_health_answers_while_decide_reads_a_7000_digit_message(hub: Embed
     assert r.json()["outcome"] in {"answer", "clarify", "next_step", "escalate"}
     answered = probe.during(start, end)
     assert answered, f"/v1/health never answered during the {end - start:.2f} s decide"
-    assert max(answered) < 1.0, f"/v1/health waited {max(answered):.2f} s while the engine read"
+    # (the freeze was 15 s; a 2-vCPU box shared with other work has shown 1.5 s of plain CPU contention)
+    assert max(answered) < FROZEN, f"/v1/health waited {max(answered):.2f} s while the engine read"
 
 
 async def test_health_answers_while_the_hub_ai_reads_7000_digit_buyer_turns(hub: EmbeddedHub) -> None:
@@ -132,7 +137,7 @@ async def test_health_answers_while_the_hub_ai_reads_7000_digit_buyer_turns(hub:
         await probing
     answered = probe.during(start, end)
     assert answered, "/v1/health never answered while the AI read the buyer's turns"
-    assert max(answered) < 1.0, f"/v1/health waited {max(answered):.2f} s while the AI read"
+    assert max(answered) < FROZEN, f"/v1/health waited {max(answered):.2f} s while the AI read"
 
 
 async def test_the_loop_keeps_ticking_while_a_long_message_is_read() -> None:
