@@ -402,6 +402,18 @@ class EventFeed:
                 if len(rows) < BATCH:
                     break
 
+    async def rewrite(self, change: Callable[[FeedEntry], FeedEntry | None]) -> int:
+        """Replace held entries in place (an erasure: warmline.hub.lifecycle.erasure), with no
+        read of the log in flight (one could append entries read before the change); how many."""
+        async with self._pulling:
+            changed = 0
+            for i, entry in enumerate(self.entries):
+                new = change(entry)
+                if new is not None:
+                    self.entries[i] = new
+                    changed += 1
+            return changed
+
     def _trim(self) -> None:
         while len(self.entries) > self.capacity:
             self.floor = self.entries.popleft().id

@@ -36,6 +36,6 @@ async def erase_personal_data(request: Request, db: DB, agent: AgentOnly, conver
             tx, conversation_id=conversation_id, actor=f"agent:{agent.name}"
         )
     # this instance at once; the others within revocation_poll_s (warmline.hub.lifecycle.runner)
-    erasure.redact_feed(request.app.state.feed, {conversation_id})
+    await erasure.redact_feed(request.app.state.feed, {conversation_id})
     request.app.state.principals.clear()
     return Erased(conversation_id=conversation_id, **done)

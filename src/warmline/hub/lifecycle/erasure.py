@@ -180,20 +180,19 @@ async def _erase_optional(tx: Tx, conversation_id: str) -> None:
         )
 
 
-def redact_feed(feed: EventFeed, conversation_ids: set[str]) -> int:
+async def redact_feed(feed: EventFeed, conversation_ids: set[str]) -> int:
     """Redact the erased conversations' events held in this instance's feed (and forget
     their cached positions); how many entries changed."""
-    changed = 0
-    entries = feed.entries
-    for i, entry in enumerate(entries):
+
+    def change(entry: FeedEntry) -> FeedEntry | None:
         if entry.conversation_id not in conversation_ids:
-            continue
-        raw = entry.frame.split("\ndata: ", 1)[1].rstrip("\n")
-        event = json.loads(raw)
-        entries[i] = FeedEntry.of(
+            return None
+        event = json.loads(entry.frame.split("\ndata: ", 1)[1].rstrip("\n"))
+        return FeedEntry.of(
             Event.model_validate({**event, "type": EventType(event["type"]), "data": redact(event["data"])})
         )
-        changed += 1
+
+    changed = await feed.rewrite(change)
     cache = getattr(feed.db, "conversations", None)
     if cache is not None:
         for cid in conversation_ids:

@@ -191,7 +191,7 @@ class Lifecycle:
             self._seen_audit = rows[-1].id
         erased = {r.target for r in rows if r.action == "erase"}
         if erased:
-            erasure.redact_feed(self.feed, erased)
+            await erasure.redact_feed(self.feed, erased)
 
 
 def lifecycle_of(app: Any) -> Lifecycle:
