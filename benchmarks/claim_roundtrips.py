@@ -1,7 +1,6 @@
-"""Statements a claim sends to PostgreSQL, counted (load-independent, unlike claims/s on a
-shared machine): SQLAlchemy's cursor executes plus BEGIN/COMMIT/ROLLBACK (a COMMIT after the
-commit script is a no-op) and the commit script, for one claim through ``service.claim``
-with and without the capacity check.
+"""Round trips one claim makes to PostgreSQL, counted at the driver (asyncpg executes and
+prepared-statement fetches; load-independent, unlike claims/s on a shared machine), for a
+claim through ``service.claim`` with and without the capacity check.
 
     python benchmarks/claim_roundtrips.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 """
@@ -15,8 +14,6 @@ import sys
 import uuid
 from collections import Counter
 from pathlib import Path
-
-from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,13 +32,36 @@ async def run(url: str) -> None:
     await db.start(listen=False)
     sent: Counter[str] = Counter()
 
-    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
-    def _stmt(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        table = re.search(r"(?:FROM|UPDATE|INTO)\s+(\w+)", statement)
-        sent[f"{statement.split()[0].upper()} {table.group(1) if table else ''}".strip()] += 1
+    import asyncpg
+    from asyncpg.prepared_stmt import PreparedStatement
 
-    for name in ("begin", "commit", "rollback"):
-        event.listen(db.engine.sync_engine, name, lambda *_a, _n=name: sent.update([_n.upper()]))
+    def kind(text: str) -> str:
+        if text.count(";") > 1:
+            return "commit script (one message)"
+        words = text.split()
+        table = re.search(r"(?:FROM|UPDATE|INTO)\s+(\w+)", text)
+        return f"{words[0].upper() if words else '?'} {table.group(1) if table else ''}".strip()
+
+    execute, prepare = asyncpg.Connection.execute, asyncpg.Connection.prepare
+
+    async def counted_execute(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent[kind(query)] += 1
+        return await execute(self, query, *args, **kwargs)
+
+    async def counted_prepare(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent["PREPARE (first use on a connection)"] += 1
+        return await prepare(self, query, *args, **kwargs)
+
+    asyncpg.Connection.execute, asyncpg.Connection.prepare = counted_execute, counted_prepare
+    for method in ("fetch", "fetchrow", "fetchval"):
+        original = getattr(PreparedStatement, method)
+
+        async def counted(self, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            sent[kind(self._query)] += 1
+            return await _original(self, *args, **kwargs)
+
+        setattr(PreparedStatement, method, counted)
+
     try:
         async with db.write() as tx:
             agent, _token = await service.create_agent(tx, name="a", skills=["all"])
@@ -62,9 +82,9 @@ async def run(url: str) -> None:
                 )
             sent.clear()
             await service.claim(db, agent=agent, handoff_id=created.handoff.id, capacity=capacity)
-            total = sum(sent.values()) + 1  # + the commit script (driver.execute, not a cursor)
+            total = sum(v for k, v in sent.items() if not k.startswith("PREPARE"))
             what = "on" if capacity else "off"
-            print(f"capacity {what}: ~{total} statements per claim: {dict(sent)} + the commit script")
+            print(f"capacity {what}: {total} round trips per claim (PREPAREs aside): {dict(sent)}")
     finally:
         await db.close()
 

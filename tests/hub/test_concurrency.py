@@ -16,6 +16,13 @@ HANDOFFS = 10
 UNLIMITED = httpx.Limits(max_connections=None, max_keepalive_connections=None)
 
 
+@pytest.fixture
+def hub_settings() -> dict:
+    """The same specialist may win every race here (the first request often does): no
+    capacity limit (issue 12's max_active_per_agent would refuse the 6th; tests/hub/test_team.py)."""
+    return {"max_active_per_agent": 0}
+
+
 async def test_claim_race_has_exactly_one_winner(workspace: Workspace) -> None:
     tokens = [workspace.hub.create_agent(f"racer{i}", ["all"])[1] for i in range(CLAIMERS)]
     agent_ids = {}
