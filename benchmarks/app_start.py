@@ -63,10 +63,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--bundle", type=Path, default=None)
     args = parser.parse_args()
-    candidates = [args.bundle] if args.bundle else [
-        ROOT / "dist" / "Warmline" / "Warmline",
-        ROOT / "build" / "desktop-test" / "dist" / "Warmline" / "Warmline",
-    ]
+    candidates = (
+        [args.bundle]
+        if args.bundle
+        else [
+            ROOT / "dist" / "Warmline" / "Warmline",
+            ROOT / "build" / "desktop-test" / "dist" / "Warmline" / "Warmline",
+        ]
+    )
     built = [c for c in candidates if c and c.is_file()]
     bundle = max(built, key=lambda c: c.stat().st_mtime) if built else None  # the newest build
     if bundle is None:

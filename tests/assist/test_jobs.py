@@ -74,9 +74,7 @@ async def test_bad_requests_are_refused_with_the_field_and_nothing_is_queued(wor
         assert msg.startswith("unknown SKU 'GX-230'; closest: ") and "GX-220" in msg
         # ... the "did you mean" SKUs also as a field: no parsing of the message needed
         [error] = r.json()["detail"]
-        assert error["closest"][:2] == ["GX-220", "GX-240"] or {"GX-220", "GX-240"} <= set(
-            error["closest"]
-        )
+        assert error["closest"][:2] == ["GX-220", "GX-240"] or {"GX-220", "GX-240"} <= set(error["closest"])
         assert ", ".join(error["closest"]) in msg
         # an error without "did you mean" SKUs has no such field
         r = await c.post(url, json={"kind": "subs", "skus": ["GX-180"], "constraints": ["torque>=lots"]})

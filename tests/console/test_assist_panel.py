@@ -89,7 +89,7 @@ def test_compare_card_table_highlights_differences_and_failure_shows_in_card(qtb
     body = panel.cards["j001"].body.text()  # stacked blocks that wrap: no sideways table
     assert panel.cards["j001"].table is None
     assert "2 of 3 attributes differ" in body
-    assert '<b>Torque</b>' in body and "background:#FEF3C7; font-weight:700;\">240 N·m</span>" in body
+    assert "<b>Torque</b>" in body and 'background:#FEF3C7; font-weight:700;">240 N·m</span>' in body
     assert "Same on all: voltage 400 V" in body  # agreeing attributes on one line
     assert "no source states it" in body  # Mounting unknown for GX-220: a dash, not a guess
     bad = panel.cards["j002"]

@@ -67,9 +67,7 @@ def test_unread_counts_for_a_held_conversation_that_is_not_open(data, open_conso
             headers={"Authorization": f"Bearer {data.token('anna')}"},
         )
         assert r.status_code == 201, r.text
-        await wait_until(
-            lambda: s.attention.waiting_since(a.handoff.conversation_id) is None, "A answered"
-        )
+        await wait_until(lambda: s.attention.waiting_since(a.handoff.conversation_id) is None, "A answered")
         assert cell(window, a.handoff.id, COL_AGE) == "answered"
         assert window.windowTitle() == "Warmline Console"
 
@@ -159,9 +157,11 @@ def test_states_read_right(data, open_console, run):
         assert not window.banner.isVisible()
         assert window.queue_panel.select_id(a.handoff.id)
         await wait_until(
-            lambda: window.session.current is not None
-            and window.session.current.id == a.handoff.id
-            and window.session.is_mine(),
+            lambda: (
+                window.session.current is not None
+                and window.session.current.id == a.handoff.id
+                and window.session.is_mine()
+            ),
             "A shown again, mine",
         )
         assert window.resolve_button.isEnabled()
@@ -242,4 +242,3 @@ def test_composer_grows_to_half_the_pane_and_its_grip_resizes_it(data, open_cons
         assert h.handoff.id == window.session.current_id
 
     run(scenario())
-

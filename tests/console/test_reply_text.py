@@ -43,7 +43,9 @@ def subs_result() -> AssistResult:
         ],
     }
     cites = [
-        Citation(sku="GX-220", title="GX-220 datasheet", kind="datasheet", ref="https://example.com/gx220.pdf"),
+        Citation(
+            sku="GX-220", title="GX-220 datasheet", kind="datasheet", ref="https://example.com/gx220.pdf"
+        ),
         Citation(sku="GX-750", title="GX-750 datasheet", kind="datasheet", ref="catalog:doc-9"),
     ]
     text = "Substitutes for GX-200\n1. GX-220 ✓2 ?1 Confidence: High confidence: Meets 1 of 1 constraints."

@@ -136,7 +136,7 @@ def _summary(data: dict[str, Any]) -> list[str]:
 
 def _search(data: dict[str, Any]) -> list[str]:
     hits = data.get("hits") or []
-    return [f"- {_named(h)}" for h in hits[:MAX_ITEMS + 1]]
+    return [f"- {_named(h)}" for h in hits[: MAX_ITEMS + 1]]
 
 
 _BUILDERS = {

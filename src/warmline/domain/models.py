@@ -154,7 +154,7 @@ class NewMessage(BaseModel):
         default=None, description="bots may post as ai or system; agents and buyers are fixed"
     )
     author_name: str | None = Field(default=None, max_length=200)
-    internal: StrictBool = Field(default=False, description="true or false only (not \"yes\")")
+    internal: StrictBool = Field(default=False, description='true or false only (not "yes")')
 
 
 class TranscriptMessage(BaseModel):

@@ -157,13 +157,9 @@ class Notifier(QObject):
             hid = event.handoff_id or event.data.get("handoff_id")
             summary = self.session.queue.summary(hid) if hid else None  # type: ignore[attr-defined]
             seconds = event.data.get("seconds_left")
-            when = (
-                f" in {max(1, round(seconds / 60))} min" if isinstance(seconds, int | float) else " soon"
-            )
+            when = f" in {max(1, round(seconds / 60))} min" if isinstance(seconds, int | float) else " soon"
             company = summary.buyer_company if summary else ""
-            self._raise(
-                Kind.TIMEOUT, f"Reply soon: your handoff goes back to the queue{when}", company, hid
-            )
+            self._raise(Kind.TIMEOUT, f"Reply soon: your handoff goes back to the queue{when}", company, hid)
 
     def _on_message(self, message: Message, me: Agent) -> None:
         if message.author_kind == AuthorKind.BUYER:

@@ -150,11 +150,7 @@ class TranscriptModel(QAbstractListModel):
         if m.author_kind != AuthorKind.AGENT or m.internal or m.agent_id is None:
             return
         for entry in self._pending:
-            if (
-                entry.state != EntryState.FAILED
-                and entry.agent_id == m.agent_id
-                and entry.body == m.body
-            ):
+            if entry.state != EntryState.FAILED and entry.agent_id == m.agent_id and entry.body == m.body:
                 self._landed.add(entry.key)
                 self.remove_pending(entry.key)
                 return

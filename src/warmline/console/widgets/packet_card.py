@@ -55,6 +55,7 @@ SIGNAL_WORDS: dict[str, str] = {
     "budget": "turn budget ran out",
 }
 
+
 def signal_words(name: str) -> str:
     """'source_disagreement' -> 'documents disagree'; unknown names lose their underscores."""
     base, _, detail = name.partition(":")
