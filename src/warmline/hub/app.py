@@ -20,7 +20,7 @@ from warmline.domain.models import ErrorDetail
 from warmline.escalation.engine import EscalationEngine
 from warmline.escalation.llm import ChatPhraser
 from warmline.hub.api import agents, assist, conversations, events, handoffs, meta, widget
-from warmline.hub.assignment import AssignmentConfig, ReplyTimer
+from warmline.hub.assignment import AssignmentConfig
 from warmline.hub.assist_jobs import AssistRunner
 from warmline.hub.assistant import HubAssistant
 from warmline.hub.auth import PrincipalCache
@@ -31,6 +31,7 @@ from warmline.hub.lifecycle.runner import Lifecycle
 from warmline.hub.middleware import BodySizeLimit, InputGuard, reject_header_fields
 from warmline.hub.packet_refresh import PacketRefresher
 from warmline.hub.presence import PresenceBoard
+from warmline.hub.reply_timer import ReplyTimer
 from warmline.hub.settings import HubSettings
 from warmline.hub.store.db import Database
 from warmline.storage.engine import database_error_types, database_unavailable
@@ -163,7 +164,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         app.state.assist_runner = assist_runner = AssistRunner.from_settings(db)
         await assist_runner.start()  # jobs a previous process left unfinished are marked failed
         app.state.reply_timer = reply_timer = ReplyTimer(db, app.state.assignment)
-        await reply_timer.start()  # the reply-timeout sweep (warmline.hub.assignment)
+        await reply_timer.start()  # the reply-timeout sweep (warmline.hub.reply_timer)
         app.state.presence = presence = PresenceBoard(db)
         feed.on_stream = presence.on_stream  # online / offline with the agent's streams
         app.state.lifecycle = lifecycle = Lifecycle(db, feed, app.state.principals, settings)
