@@ -1,18 +1,22 @@
 """Appearance and the Settings dialog on a live console: light and dark themes switch
 without a restart (both repainted, screenshots kept), the font size scales the style
 sheet, follow-system resolves, Settings (Ctrl+,) stores every choice, and the window's
-size and splitters come back at the next start (the queue's columns fit their content)."""
+size, splitters and the queue columns sized by hand come back at the next start (the other
+columns fit their content)."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
 
 from warmline.console.desktop.appearance import resolve_theme
 from warmline.console.desktop.settings import DesktopSettings, Kind, Preferences
 from warmline.console.desktop.signin import Credential
+from warmline.console.models.queue_model import COL_AGE
 
 from .conftest import wait_until
 from .desktop_helpers import desktop_env_fixture, desktops_fixture, start_desktop, visible_dialog  # noqa: F401
@@ -143,6 +147,42 @@ def test_window_size_and_splitters_come_back(data, run, qapp):
         assert window.height() == 760
         assert window.width() == 1200 or screen.width() < 1200
         assert window.center_split.sizes() == split
+        running.shell.quit()
+        assert await asyncio.wait_for(running.task, 30) == 0
+
+    run(second())
+
+
+def test_a_queue_column_sized_by_hand_keeps_its_width_and_comes_back(data, run):
+    data.create_handoff("Columns AG", skills=["drives"])
+
+    async def first():
+        running = await open_console(data)
+        table = running.window.queue_panel.table
+        fitted = table.columnWidth(COL_AGE)
+        header = table.horizontalHeader()
+        edge = QPoint(header.sectionViewportPosition(COL_AGE) + fitted - 1, header.height() // 2)
+        table.fit_columns()  # a resize by the program is not by hand
+        assert not table.pinned
+        QTest.mousePress(header.viewport(), Qt.MouseButton.LeftButton, pos=edge)  # the specialist drags
+        header.resizeSection(COL_AGE, fitted + 57)
+        QTest.mouseRelease(header.viewport(), Qt.MouseButton.LeftButton, pos=edge + QPoint(57, 0))
+        data.create_handoff("Another Refit GmbH", skills=["drives"])  # the queue refits
+        await wait_until(lambda: table.model().rowCount() >= 2, "the new handoff in the queue")
+        table.fit_columns()
+        assert table.columnWidth(COL_AGE) == fitted + 57
+        running.shell.quit()
+        assert await asyncio.wait_for(running.task, 30) == 0
+        return fitted + 57
+
+    width = run(first())
+
+    async def second():
+        running = await open_console(data)
+        table = running.window.queue_panel.table
+        await wait_until(lambda: table.columnWidth(COL_AGE) == width, "the hand-sized width back")
+        table.unpin(COL_AGE)  # a double click on the divider: fit the content again
+        assert table.columnWidth(COL_AGE) != width
         running.shell.quit()
         assert await asyncio.wait_for(running.task, 30) == 0
 

@@ -1,5 +1,5 @@
 """Light, dark and follow-the-system themes switched live; the base font size; high DPI;
-and the window's size and splitters remembered between runs.
+and the window's size, splitters and hand-sized queue columns remembered between runs.
 
 A theme is two things applied together: a QPalette for everything the QSS does not
 style (menus, dialogs, scroll bars, table text) on the Fusion style, and the console's
@@ -9,9 +9,13 @@ and re-applies when the desktop switches (``QStyleHints.colorSchemeChanged``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+import contextlib
+import json
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStyleFactory, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStyleFactory, QTableView, QWidget
 
 from warmline.console.desktop.settings import DesktopSettings, Preferences
 from warmline.console.theme import style_sheet, use_theme_colors
@@ -113,9 +117,8 @@ class Appearance(QObject):
 
 
 # --- remembered layout -------------------------------------------------------------------
-# The window's geometry and every named splitter. The queue's column widths are not kept:
-# the queue fits them to their content on every change (widgets/queue_view.py), so the
-# queue pane's width (a splitter) is what the user sizes.
+# The window's geometry, every named splitter, and the queue columns the specialist sized by
+# hand (the others fit their content on every change: widgets/queue_view.py).
 
 
 def _splitters(window: QMainWindow) -> dict[str, QSplitter]:
@@ -131,10 +134,24 @@ def restore_layout(window: QMainWindow, settings: DesktopSettings) -> None:
         state = settings.blob(f"splitter/{name}")
         if state is not None:
             splitter.restoreState(state)
+    table = _queue_table(window)
+    kept = settings.blob("queue/pinned_columns")
+    if table is not None and kept is not None:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            widths = json.loads(bytes(kept.data()).decode("utf-8"))
+            table.pin_widths({int(c): int(w) for c, w in widths.items()})
+
+
+def _queue_table(window: QMainWindow) -> Any:
+    table = window.findChild(QTableView, "queueTable")
+    return table if table is not None and hasattr(table, "pin_widths") else None
 
 
 def save_layout(window: QMainWindow, settings: DesktopSettings) -> None:
     settings.set_blob("geometry", window.saveGeometry())
     for name, splitter in _splitters(window).items():
         settings.set_blob(f"splitter/{name}", splitter.saveState())
+    table = _queue_table(window)
+    if table is not None:
+        settings.set_blob("queue/pinned_columns", QByteArray(json.dumps(table.pinned).encode("utf-8")))
     settings.sync()

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import (
     QAbstractProxyModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
@@ -169,6 +171,35 @@ class QueueView(QTableView):
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(50)
         self._fit_timer.timeout.connect(self.fit_columns)
+        # Columns the specialist sized by hand keep that width (and are remembered between runs,
+        # console/desktop/appearance.py); a double click on the header's divider lets a column
+        # fit its content again.
+        self.pinned: dict[int, int] = {}
+        self._fitting = False
+        self._header_pressed = False  # a resize while the mouse is down on the header is by hand
+        hh.viewport().installEventFilter(self)
+        hh.sectionResized.connect(self._user_resized)
+        hh.sectionHandleDoubleClicked.connect(self.unpin)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self._header_pressed = True
+        elif event.type() == QEvent.Type.MouseButtonRelease:
+            self._header_pressed = False
+        return super().eventFilter(watched, event)
+
+    def _user_resized(self, col: int, _old: int, new: int) -> None:
+        if self._header_pressed and not self._fitting and new > 0 and col in COLUMN_WIDTHS:
+            self.pinned[col] = new
+
+    def unpin(self, col: int) -> None:
+        self.pinned.pop(col, None)
+        self.fit_columns()
+
+    def pin_widths(self, widths: dict[int, int]) -> None:
+        """Widths sized by hand in an earlier run (column -> pixels)."""
+        self.pinned = {c: w for c, w in widths.items() if c in COLUMN_WIDTHS and w > 0}
+        self.fit_columns()
 
     def apply_column_widths(self) -> None:
         hh = self.horizontalHeader()
@@ -230,12 +261,20 @@ class QueueView(QTableView):
         return need
 
     def fit_columns(self) -> None:
-        """Size every column from its content; Company and Expertise share what is left."""
+        """Size every column from its content (or the width it was given by hand); Company and
+        Expertise share what is left."""
         model = self.measured_model()
         if model is None:
             return
+        self._fitting = True
+        try:
+            self._fit(model)
+        finally:
+            self._fitting = False
+
+    def _fit(self, model) -> None:
         rows = self.sample_rows()
-        need = {c: self.needed_width(c, rows) for c in COLUMN_WIDTHS}
+        need = {c: self.pinned.get(c) or self.needed_width(c, rows) for c in COLUMN_WIDTHS}
         has_status = any(model.index(r, COL_STATUS).data() for r in rows)
         self.setColumnHidden(COL_STATUS, not has_status)
         avail = self.viewport().width() or self.width()
@@ -262,10 +301,12 @@ class QueueView(QTableView):
         rest = max(0, rest)
         if COL_EXPERTISE in shown_optional:
             company = min(need[COL_COMPANY], max(rest - need[COL_EXPERTISE], int(rest * 0.6)))
+            if COL_COMPANY in self.pinned:
+                company = self.pinned[COL_COMPANY]
             self.setColumnWidth(COL_COMPANY, company)
-            self.setColumnWidth(COL_EXPERTISE, max(28, rest - company))
+            self.setColumnWidth(COL_EXPERTISE, self.pinned.get(COL_EXPERTISE) or max(28, rest - company))
         else:
-            self.setColumnWidth(COL_COMPANY, max(28, rest))
+            self.setColumnWidth(COL_COMPANY, self.pinned.get(COL_COMPANY) or max(28, rest))
 
 
 class QueuePanel(QWidget):
