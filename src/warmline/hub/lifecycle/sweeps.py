@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from warmline.hub.lifecycle import state
 from warmline.hub.store.db import Database, Tx, utcnow
@@ -210,51 +211,34 @@ async def expire_buyer_tokens(db: Database, ttl_after_resolve_s: float | None, b
     """Buyer tokens of conversations resolved more than the TTL ago (none open) stop working."""
     if ttl_after_resolve_s is None:
         return 0
-    now = utcnow()
-    cutoff = now - timedelta(seconds=ttl_after_resolve_s)
+    cutoff = utcnow() - timedelta(seconds=ttl_after_resolve_s)
     resolved = select(HandoffRow.conversation_id).where(
         HandoffRow.status == "resolved", HandoffRow.resolved_at < cutoff
     )
     still_open = select(HandoffRow.conversation_id).where(HandoffRow.status.in_(("queued", "claimed")))
-    total = 0
-    while True:
-        started = time.perf_counter()
-        async with db.write() as tx:
-            if not await _mine(tx, db, "tokens"):
-                break
-            ids = (
-                select(TokenRow.id)
-                .where(
-                    and_(
-                        TokenRow.kind == "buyer",
-                        TokenRow.expires_at.is_(None),
-                        TokenRow.conversation_id.in_(resolved),
-                        TokenRow.conversation_id.not_in(still_open),
-                    )
-                )
-                .limit(batch)
-                .scalar_subquery()
-            )
-            result = await tx.session.execute(
-                update(TokenRow).where(TokenRow.id.in_(ids)).values(expires_at=now),
-                execution_options={"synchronize_session": False},
-            )
-            changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
-            if changed:
-                await state.bump(tx.session, state.REVOCATIONS)  # caches everywhere forget them
-        total += changed
-        if changed < batch:
-            break
-        await _pause(started)
-    return total
+    return await _expire_tokens(
+        db,
+        and_(
+            TokenRow.kind == "buyer",
+            TokenRow.conversation_id.in_(resolved),
+            TokenRow.conversation_id.not_in(still_open),
+        ),
+        batch,
+    )
 
 
 async def expire_bot_tokens(db: Database, ttl_days: float | None, batch: int) -> int:
     """Bot tokens issued more than ``ttl_days`` ago stop working (renew: tokens rotate)."""
     if ttl_days is None:
         return 0
+    cutoff = utcnow() - timedelta(days=ttl_days)
+    return await _expire_tokens(db, and_(TokenRow.kind == "bot", TokenRow.created_at < cutoff), batch)
+
+
+async def _expire_tokens(db: Database, which: ColumnElement[bool], batch: int) -> int:
+    """Set ``expires_at`` on the unexpired tokens ``which`` selects, ``batch`` at a time; each
+    batch that changed something bumps the revocation counter (caches everywhere forget them)."""
     now = utcnow()
-    cutoff = now - timedelta(days=ttl_days)
     total = 0
     while True:
         started = time.perf_counter()
@@ -262,10 +246,7 @@ async def expire_bot_tokens(db: Database, ttl_days: float | None, batch: int) ->
             if not await _mine(tx, db, "tokens"):
                 break
             ids = (
-                select(TokenRow.id)
-                .where(TokenRow.kind == "bot", TokenRow.expires_at.is_(None), TokenRow.created_at < cutoff)
-                .limit(batch)
-                .scalar_subquery()
+                select(TokenRow.id).where(which, TokenRow.expires_at.is_(None)).limit(batch).scalar_subquery()
             )
             result = await tx.session.execute(
                 update(TokenRow).where(TokenRow.id.in_(ids)).values(expires_at=now),
